@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds every GPU test and benchmark (Bazel targets tagged "gpu") for the H200
+# machine, which has no Bazel and no Debian -dev libraries, and stages them in
+# gpu-bin/ together with scripts/run-gpu-tests.sh.
+#
+#   scripts/build-gpu-binaries.sh            # build and stage into gpu-bin/
+#   (on the GPU machine) gpu-bin/run-gpu-tests.sh [LOG_DIR]
+#
+# The binaries link weft's code, GoogleTest, libgcc and the CUDA runtime
+# statically (--config=cuda); they need glibc, the libstdc++.so.6 staged
+# beside them (NCCL needs a shared libstdc++, so ours is shared too) and, where
+# NCCL is used, a libnccl.so.2 (the GPU machine has one in Python's
+# nvidia-nccl package).
+# A separate output base keeps the static-link toolchain set-up from
+# invalidating the ordinary build's cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUTPUT_BASE="${WEFT_GPU_OUTPUT_BASE:-$HOME/.cache/weft-gpu-bazel}"
+bazel_gpu() { bazel --output_base="$OUTPUT_BASE" "$@"; }
+# No bazel-* convenience links: they would point into the other output base.
+export WEFT_NO_LINKS="--symlink_prefix=/"
+
+mapfile -t targets < <(bazel_gpu query --noshow_progress 'attr(tags, "\bgpu\b", kind("cc_(test|binary)", //...))' 2>/dev/null)
+if [[ ${#targets[@]} -eq 0 ]]; then
+  echo "no targets tagged gpu" >&2
+  exit 1
+fi
+echo "building ${#targets[@]} GPU targets: ${targets[*]}"
+bazel_gpu build --config=cuda $WEFT_NO_LINKS "${targets[@]}"
+
+rm -rf gpu-bin
+mkdir -p gpu-bin
+bin_dir="$(bazel_gpu info --config=cuda bazel-bin 2>/dev/null)"
+for t in "${targets[@]}"; do
+  path="${t#//}"
+  path="${path/://}"
+  name="$(echo "${t#//}" | tr '/:' '__')"
+  cp "$bin_dir/$path" "gpu-bin/$name"
+  # Everything but glibc and NCCL must be linked in.
+  if ldd "gpu-bin/$name" | grep -vE 'linux-vdso|ld-linux|lib(c|m|dl|rt|pthread)\.so|libnccl\.so|libstdc\+\+\.so|libgcc_s\.so' | grep -q '=>'; then
+    echo "gpu-bin/$name links a library the GPU machine does not have:" >&2
+    ldd "gpu-bin/$name" >&2
+    exit 1
+  fi
+done
+cp -L "$(g++ -print-file-name=libstdc++.so.6)" gpu-bin/libstdc++.so.6
+cp scripts/run-gpu-tests.sh gpu-bin/
+ls -la gpu-bin

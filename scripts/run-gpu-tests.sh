@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs on the GPU machine: every staged binary in this folder whose name ends
+# in _test, one after another, logging to LOG_DIR (default: ./gpu-logs).
+# Exit status: non-zero if any test failed.
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+log_dir="${1:-$here/../gpu-logs}"
+mkdir -p "$log_dir"
+export NCCL_NVLS_ENABLE=0  # NVLink multicast must stay off on the shared hosts.
+
+# libnccl.so.2: carried next to the binaries, or the one in Python's
+# nvidia-nccl package on the GPU machine.
+if [[ -e "$here/libnccl.so.2" ]]; then
+  nccl_dir="$here"
+else
+  nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)"
+fi
+# The carried libstdc++.so.6 (see build-gpu-binaries.sh) comes first.
+export LD_LIBRARY_PATH="$here${nccl_dir:+:$nccl_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+failed=0
+for bin in "$here"/*_test; do
+  name="$(basename "$bin")"
+  echo "=== $name"
+  if "$bin" --gtest_color=no 2>&1 | tee "$log_dir/$name.log"; then
+    echo "=== $name PASSED"
+  else
+    echo "=== $name FAILED"
+    failed=1
+  fi
+done
+exit $failed
