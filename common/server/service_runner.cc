@@ -1,0 +1,79 @@
+#include "common/server/service_runner.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/config/server_config.h"
+#include "common/logging/log.h"
+#include "common/metrics/grpc_server_metrics.h"
+#include "common/metrics/metrics_server.h"
+#include "common/metrics/process_metrics.h"
+#include "common/server/grpc_server.h"
+#include "common/server/shutdown_signal.h"
+#include "common/status/status_macros.h"
+
+namespace weft {
+namespace {
+
+absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {
+  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "grpc_port: " << grpc_port << "\nmetrics_port: " << metrics_port
+        << "\npid: " << getpid() << "\n";
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ready file ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
+                        std::shared_ptr<prometheus::Registry> registry) {
+  const v1::ServerConfig& config = options.server_config;
+  ProcessMetrics process_metrics(*registry, options.service_name);
+  GrpcServerMetrics grpc_metrics(*registry);
+
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<MetricsServer> metrics_server,
+                        MetricsServer::Start(config.metrics_address(), registry));
+
+  GrpcServerOptions grpc_options;
+  grpc_options.address = config.grpc_address();
+  grpc_options.max_receive_message_bytes = config.max_receive_message_bytes() != 0
+                                               ? static_cast<int>(config.max_receive_message_bytes())
+                                               : static_cast<int>(kDefaultMaxReceiveMessageBytes);
+  grpc_options.metrics = &grpc_metrics;
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<GrpcServer> grpc_server,
+                        GrpcServer::Start(grpc_options, module.GrpcServices()));
+
+  if (!options.ready_file.empty()) {
+    WEFT_RETURN_IF_ERROR(
+        WriteReadyFile(options.ready_file, grpc_server->port(), metrics_server->port()));
+  }
+  grpc_server->SetServing(true);
+  process_metrics.SetServing(true);
+  WEFT_LOG(INFO) << "weft-" << options.service_name << " serving: gRPC port "
+                 << grpc_server->port() << ", metrics port " << metrics_server->port();
+
+  const int signal = WaitForShutdownSignal();
+  ExitOnSecondShutdownSignal();
+  const absl::Duration drain = DrainTimeout(config);
+  WEFT_LOG(INFO) << "signal " << signal << ": draining (deadline "
+                 << absl::FormatDuration(drain) << ")";
+  process_metrics.SetServing(false);
+  grpc_server->Drain(drain);
+  grpc_server.reset();
+  metrics_server.reset();
+  WEFT_LOG(INFO) << "weft-" << options.service_name << " stopped";
+  return absl::OkStatus();
+}
+
+}  // namespace weft

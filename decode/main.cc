@@ -1,0 +1,34 @@
+// weft-decode: continuous batching of running sequences; receives KV from prefill, streams tokens.
+//
+//   weft-decode --config=decode.textproto [--ready_file=PATH] [--log_level=info]
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/server/service_main.h"
+#include "common/server/shutdown_signal.h"
+#include "decode/decode_module.h"
+
+ABSL_FLAG(std::string, config, "", "Path of the weft.v1.DecodeConfig text-format file");
+ABSL_FLAG(std::string, ready_file, "",
+          "If set, written once serving: the bound gRPC and metrics ports and the pid");
+ABSL_FLAG(std::string, log_level, "info", "Minimum log severity: info, warning, error, fatal");
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that only the lifecycle receives them.
+  weft::BlockShutdownSignals();
+  absl::SetProgramUsageMessage("weft-decode --config=decode.textproto");
+  absl::ParseCommandLine(argc, argv);
+  weft::ServiceDefinition<weft::v1::DecodeConfig> definition;
+  definition.name = "decode";
+  definition.validate = weft::decode::ValidateDecodeConfig;
+  definition.make_module = [](const weft::v1::DecodeConfig& config, prometheus::Registry& registry)
+      -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
+    return std::make_unique<weft::decode::DecodeModule>(config, registry);
+  };
+  return weft::ServiceMain(weft::ServiceMainFlags{absl::GetFlag(FLAGS_config),
+                                                  absl::GetFlag(FLAGS_ready_file),
+                                                  absl::GetFlag(FLAGS_log_level)},
+                           definition);
+}

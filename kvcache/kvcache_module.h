@@ -1,0 +1,31 @@
+// weft-kvcache's part of the shared service lifecycle: the services it serves.
+#ifndef WEFT_KVCACHE_KVCACHE_MODULE_H_
+#define WEFT_KVCACHE_KVCACHE_MODULE_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/server/service_module.h"
+#include "kvcache/kvcache_service.h"
+#include "prometheus/registry.h"
+#include "proto/config.pb.h"
+
+namespace weft::kvcache {
+
+// Checks a KvCacheConfig; errors name each bad field.
+absl::Status ValidateKvCacheConfig(const weft::v1::KvCacheConfig& config);
+
+class KvCacheModule final : public ServiceModule {
+ public:
+  // `config` has passed ValidateKvCacheConfig. `registry` outlives the module.
+  KvCacheModule(const weft::v1::KvCacheConfig& config, prometheus::Registry& registry);
+
+  std::vector<GrpcServiceRegistration> GrpcServices() override;
+
+ private:
+  KvCacheService service_;
+};
+
+}  // namespace weft::kvcache
+
+#endif  // WEFT_KVCACHE_KVCACHE_MODULE_H_

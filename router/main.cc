@@ -1,0 +1,34 @@
+// weft-router: the OpenAI-compatible front door; routes each request to a prefill and a decode instance under TTFT/TPOT SLOs.
+//
+//   weft-router --config=router.textproto [--ready_file=PATH] [--log_level=info]
+#include <memory>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/server/service_main.h"
+#include "common/server/shutdown_signal.h"
+#include "router/router_module.h"
+
+ABSL_FLAG(std::string, config, "", "Path of the weft.v1.RouterConfig text-format file");
+ABSL_FLAG(std::string, ready_file, "",
+          "If set, written once serving: the bound gRPC and metrics ports and the pid");
+ABSL_FLAG(std::string, log_level, "info", "Minimum log severity: info, warning, error, fatal");
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that only the lifecycle receives them.
+  weft::BlockShutdownSignals();
+  absl::SetProgramUsageMessage("weft-router --config=router.textproto");
+  absl::ParseCommandLine(argc, argv);
+  weft::ServiceDefinition<weft::v1::RouterConfig> definition;
+  definition.name = "router";
+  definition.validate = weft::router::ValidateRouterConfig;
+  definition.make_module = [](const weft::v1::RouterConfig& config, prometheus::Registry& registry)
+      -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
+    return std::make_unique<weft::router::RouterModule>(config, registry);
+  };
+  return weft::ServiceMain(weft::ServiceMainFlags{absl::GetFlag(FLAGS_config),
+                                                  absl::GetFlag(FLAGS_ready_file),
+                                                  absl::GetFlag(FLAGS_log_level)},
+                           definition);
+}
