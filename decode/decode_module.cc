@@ -9,7 +9,7 @@ absl::Status ValidateDecodeConfig(const weft::v1::DecodeConfig& config) {
 }
 
 DecodeModule::DecodeModule(const weft::v1::DecodeConfig& /*config*/,
-                       prometheus::Registry& /*registry*/) {}
+                           prometheus::Registry& /*registry*/) {}
 
 std::vector<GrpcServiceRegistration> DecodeModule::GrpcServices() {
   return {{&service_, weft::v1::Decode::service_full_name()}};

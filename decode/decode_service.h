@@ -1,4 +1,5 @@
-// The weft.v1.Decode gRPC service of weft-decode: continuous batching of running sequences; receives KV from prefill, streams tokens.
+// The weft.v1.Decode gRPC service of weft-decode: continuous batching of running sequences;
+// receives KV from prefill, streams tokens.
 //
 // Its RPCs arrive with the serving stack (issue #4). Until an RPC is
 // implemented here, the generated base class answers it with UNIMPLEMENTED;

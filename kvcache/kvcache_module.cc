@@ -9,7 +9,7 @@ absl::Status ValidateKvCacheConfig(const weft::v1::KvCacheConfig& config) {
 }
 
 KvCacheModule::KvCacheModule(const weft::v1::KvCacheConfig& /*config*/,
-                       prometheus::Registry& /*registry*/) {}
+                             prometheus::Registry& /*registry*/) {}
 
 std::vector<GrpcServiceRegistration> KvCacheModule::GrpcServices() {
   return {{&service_, weft::v1::KvCache::service_full_name()}};

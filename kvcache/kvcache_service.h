@@ -1,4 +1,5 @@
-// The weft.v1.KvCache gRPC service of weft-kvcache: the pooled KV block store, addressed by content hash, shared by every instance.
+// The weft.v1.KvCache gRPC service of weft-kvcache: the pooled KV block store, addressed by content
+// hash, shared by every instance.
 //
 // Its RPCs arrive with the serving stack (issue #4). Until an RPC is
 // implemented here, the generated base class answers it with UNIMPLEMENTED;

@@ -23,12 +23,13 @@ int main(int argc, char** argv) {
   weft::ServiceDefinition<weft::v1::KvCacheConfig> definition;
   definition.name = "kvcache";
   definition.validate = weft::kvcache::ValidateKvCacheConfig;
-  definition.make_module = [](const weft::v1::KvCacheConfig& config, prometheus::Registry& registry)
-      -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
+  definition.make_module =
+      [](const weft::v1::KvCacheConfig& config,
+         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
     return std::make_unique<weft::kvcache::KvCacheModule>(config, registry);
   };
-  return weft::ServiceMain(weft::ServiceMainFlags{absl::GetFlag(FLAGS_config),
-                                                  absl::GetFlag(FLAGS_ready_file),
-                                                  absl::GetFlag(FLAGS_log_level)},
-                           definition);
+  return weft::ServiceMain(
+      weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
+                             absl::GetFlag(FLAGS_log_level)},
+      definition);
 }

@@ -1,4 +1,5 @@
-// weft-prefill: batched, chunked prompt processing; sends the prompt's KV blocks straight to decode.
+// weft-prefill: batched, chunked prompt processing; sends the prompt's KV blocks straight to
+// decode.
 //
 //   weft-prefill --config=prefill.textproto [--ready_file=PATH] [--log_level=info]
 #include <memory>
@@ -23,12 +24,13 @@ int main(int argc, char** argv) {
   weft::ServiceDefinition<weft::v1::PrefillConfig> definition;
   definition.name = "prefill";
   definition.validate = weft::prefill::ValidatePrefillConfig;
-  definition.make_module = [](const weft::v1::PrefillConfig& config, prometheus::Registry& registry)
-      -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
+  definition.make_module =
+      [](const weft::v1::PrefillConfig& config,
+         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
     return std::make_unique<weft::prefill::PrefillModule>(config, registry);
   };
-  return weft::ServiceMain(weft::ServiceMainFlags{absl::GetFlag(FLAGS_config),
-                                                  absl::GetFlag(FLAGS_ready_file),
-                                                  absl::GetFlag(FLAGS_log_level)},
-                           definition);
+  return weft::ServiceMain(
+      weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
+                             absl::GetFlag(FLAGS_log_level)},
+      definition);
 }

@@ -9,7 +9,7 @@ absl::Status ValidatePrefillConfig(const weft::v1::PrefillConfig& config) {
 }
 
 PrefillModule::PrefillModule(const weft::v1::PrefillConfig& /*config*/,
-                       prometheus::Registry& /*registry*/) {}
+                             prometheus::Registry& /*registry*/) {}
 
 std::vector<GrpcServiceRegistration> PrefillModule::GrpcServices() {
   return {{&service_, weft::v1::Prefill::service_full_name()}};

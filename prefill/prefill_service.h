@@ -1,4 +1,5 @@
-// The weft.v1.Prefill gRPC service of weft-prefill: batched, chunked prompt processing; sends the prompt's KV blocks straight to decode.
+// The weft.v1.Prefill gRPC service of weft-prefill: batched, chunked prompt processing; sends the
+// prompt's KV blocks straight to decode.
 //
 // Its RPCs arrive with the serving stack (issue #4). Until an RPC is
 // implemented here, the generated base class answers it with UNIMPLEMENTED;

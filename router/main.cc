@@ -1,4 +1,5 @@
-// weft-router: the OpenAI-compatible front door; routes each request to a prefill and a decode instance under TTFT/TPOT SLOs.
+// weft-router: the OpenAI-compatible front door; routes each request to a prefill and a decode
+// instance under TTFT/TPOT SLOs.
 //
 //   weft-router --config=router.textproto [--ready_file=PATH] [--log_level=info]
 #include <memory>
@@ -23,12 +24,13 @@ int main(int argc, char** argv) {
   weft::ServiceDefinition<weft::v1::RouterConfig> definition;
   definition.name = "router";
   definition.validate = weft::router::ValidateRouterConfig;
-  definition.make_module = [](const weft::v1::RouterConfig& config, prometheus::Registry& registry)
-      -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
+  definition.make_module =
+      [](const weft::v1::RouterConfig& config,
+         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
     return std::make_unique<weft::router::RouterModule>(config, registry);
   };
-  return weft::ServiceMain(weft::ServiceMainFlags{absl::GetFlag(FLAGS_config),
-                                                  absl::GetFlag(FLAGS_ready_file),
-                                                  absl::GetFlag(FLAGS_log_level)},
-                           definition);
+  return weft::ServiceMain(
+      weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
+                             absl::GetFlag(FLAGS_log_level)},
+      definition);
 }

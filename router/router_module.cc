@@ -9,7 +9,7 @@ absl::Status ValidateRouterConfig(const weft::v1::RouterConfig& config) {
 }
 
 RouterModule::RouterModule(const weft::v1::RouterConfig& /*config*/,
-                       prometheus::Registry& /*registry*/) {}
+                           prometheus::Registry& /*registry*/) {}
 
 std::vector<GrpcServiceRegistration> RouterModule::GrpcServices() {
   return {{&service_, weft::v1::Router::service_full_name()}};

@@ -6,9 +6,9 @@
 
 #include "absl/status/status.h"
 #include "common/server/service_module.h"
-#include "router/router_service.h"
 #include "prometheus/registry.h"
 #include "proto/config.pb.h"
+#include "router/router_service.h"
 
 namespace weft::router {
 

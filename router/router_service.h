@@ -1,4 +1,5 @@
-// The weft.v1.Router gRPC service of weft-router: the OpenAI-compatible front door; routes each request to a prefill and a decode instance under TTFT/TPOT SLOs.
+// The weft.v1.Router gRPC service of weft-router: the OpenAI-compatible front door; routes each
+// request to a prefill and a decode instance under TTFT/TPOT SLOs.
 //
 // Its RPCs arrive with the serving stack (issue #4). Until an RPC is
 // implemented here, the generated base class answers it with UNIMPLEMENTED;

@@ -2,8 +2,8 @@
 // may reject the input; neither may crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
 #include "common/config/server_config.h"
 #include "common/config/text_proto.h"
 #include "proto/config.pb.h"

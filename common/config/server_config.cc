@@ -12,8 +12,7 @@ absl::Status ValidateListenAddress(absl::string_view address, absl::string_view 
   if (address.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   const size_t colon = address.rfind(':');
   if (colon == absl::string_view::npos || colon == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", address, "\" is not host:port"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": \"", address, "\" is not host:port"));
   }
   absl::string_view host = address.substr(0, colon);
   if (host.front() == '[') {
@@ -41,16 +40,16 @@ absl::Status ValidateServerConfig(const weft::v1::ServerConfig& config, absl::st
   check(ValidateListenAddress(config.grpc_address(), absl::StrCat(path, ".grpc_address")));
   check(ValidateListenAddress(config.metrics_address(), absl::StrCat(path, ".metrics_address")));
   if (config.drain_timeout_ms() == 0) {
-    problems.push_back(absl::StrCat(path, ".drain_timeout_ms is required (1..",
-                                    kMaxDrainTimeoutMs, ")"));
+    problems.push_back(
+        absl::StrCat(path, ".drain_timeout_ms is required (1..", kMaxDrainTimeoutMs, ")"));
   } else if (config.drain_timeout_ms() > kMaxDrainTimeoutMs) {
     problems.push_back(absl::StrCat(path, ".drain_timeout_ms: ", config.drain_timeout_ms(),
                                     " exceeds ", kMaxDrainTimeoutMs));
   }
   if (config.max_receive_message_bytes() != 0 && config.max_receive_message_bytes() < 1024) {
-    problems.push_back(absl::StrCat(path, ".max_receive_message_bytes: ",
-                                    config.max_receive_message_bytes(),
-                                    " is below the minimum of 1024"));
+    problems.push_back(
+        absl::StrCat(path, ".max_receive_message_bytes: ", config.max_receive_message_bytes(),
+                     " is below the minimum of 1024"));
   }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   return absl::OkStatus();

@@ -3,9 +3,9 @@
 #define WEFT_COMMON_CONFIG_SERVER_CONFIG_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -56,9 +56,8 @@ absl::Status ParseTextProto(absl::string_view text, absl::string_view source,
                             google::protobuf::Message* message) {
   message->Clear();
   if (text.size() > kMaxConfigFileBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": ", text.size(),
-                                                   " bytes exceeds the limit of ",
-                                                   kMaxConfigFileBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": ", text.size(), " bytes exceeds the limit of ", kMaxConfigFileBytes));
   }
   CollectingErrorPrinter errors(source, text);
   google::protobuf::TextFormat::Parser parser;
@@ -72,8 +71,8 @@ absl::Status ParseTextProto(absl::string_view text, absl::string_view source,
   const bool ok = parser.ParseFromString(std::string(text), message);
   if (!ok || !errors.errors().empty()) {
     if (errors.errors().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(source, ": cannot parse as ",
-                                                     message->GetTypeName()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": cannot parse as ", message->GetTypeName()));
     }
     return absl::InvalidArgumentError(absl::StrJoin(errors.errors(), "; "));
   }

@@ -4,9 +4,8 @@
 #ifndef WEFT_COMMON_CONFIG_TEXT_PROTO_H_
 #define WEFT_COMMON_CONFIG_TEXT_PROTO_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace weft {

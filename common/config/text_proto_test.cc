@@ -14,11 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kValid[] = R"pb(
-  server {
-    grpc_address: "127.0.0.1:0"
-    metrics_address: "[::1]:9464"
-    drain_timeout_ms: 5000
-  }
+  server { grpc_address: "127.0.0.1:0" metrics_address: "[::1]:9464" drain_timeout_ms: 5000 }
 )pb";
 
 TEST(TextProto, ParsesValidConfig) {
@@ -41,8 +37,7 @@ TEST(TextProto, UnknownFieldNamesFieldLineAndColumn) {
 
 TEST(TextProto, WrongTypeIsPreciseError) {
   v1::DecodeConfig config;
-  const absl::Status s =
-      ParseTextProto("server { drain_timeout_ms: \"soon\" }", "d.conf", &config);
+  const absl::Status s = ParseTextProto("server { drain_timeout_ms: \"soon\" }", "d.conf", &config);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), HasSubstr("d.conf:1:"));
   EXPECT_THAT(s.message(), HasSubstr("drain_timeout_ms"));

@@ -38,7 +38,8 @@ std::string CheckOnce(grpc::health::v1::Health::Stub& stub, const std::string& s
   HealthCheckResponse response;
   const grpc::Status status = stub.Check(&ctx, request, &response);
   *serving = status.ok() && response.status() == HealthCheckResponse::SERVING;
-  if (!status.ok()) return "error " + std::to_string(status.error_code()) + ": " + status.error_message();
+  if (!status.ok())
+    return "error " + std::to_string(status.error_code()) + ": " + status.error_message();
   return HealthCheckResponse::ServingStatus_Name(response.status());
 }
 

@@ -63,14 +63,13 @@ LogMessage::LogMessage(const char* file, int line, LogSeverity severity)
     : file_(file), line_(line), severity_(severity) {}
 
 LogMessage::~LogMessage() {
-  const std::string prefix = absl::FormatTime("%Y%m%d %H:%M:%E6S", absl::Now(),
-                                              absl::UTCTimeZone());
+  const std::string prefix =
+      absl::FormatTime("%Y%m%d %H:%M:%E6S", absl::Now(), absl::UTCTimeZone());
   std::string text = stream_.str();
   {
     absl::MutexLock lock(&OutputMutex());
     std::fprintf(stderr, "%c%s %d %s:%d] %s\n", kSeverityLetter[static_cast<int>(severity_)],
-                 prefix.c_str(), static_cast<int>(gettid()), Basename(file_), line_,
-                 text.c_str());
+                 prefix.c_str(), static_cast<int>(gettid()), Basename(file_), line_, text.c_str());
     std::fflush(stderr);
   }
   if (severity_ == LogSeverity::kFatal) std::abort();

@@ -10,6 +10,7 @@
 #define WEFT_COMMON_LOGGING_LOG_H_
 
 #include <sstream>
+
 #include "absl/strings/string_view.h"
 
 namespace weft {
@@ -58,22 +59,21 @@ struct Voidify {
 #define WEFT_LOG_SEVERITY_FATAL ::weft::LogSeverity::kFatal
 
 // WEFT_LOG(INFO) << "listening on " << port;
-#define WEFT_LOG(severity)                                                  \
-  (WEFT_LOG_SEVERITY_##severity < ::weft::MinLogSeverity())                 \
-      ? (void)0                                                             \
-      : ::weft::log_internal::Voidify() &                                   \
-            ::weft::log_internal::LogMessage(__FILE__, __LINE__,            \
-                                             WEFT_LOG_SEVERITY_##severity)  \
+#define WEFT_LOG(severity)                                                                     \
+  (WEFT_LOG_SEVERITY_##severity < ::weft::MinLogSeverity())                                    \
+      ? (void)0                                                                                \
+      : ::weft::log_internal::Voidify() &                                                      \
+            ::weft::log_internal::LogMessage(__FILE__, __LINE__, WEFT_LOG_SEVERITY_##severity) \
                 .stream()
 
 // For invariants whose failure is a bug: logs and aborts. Never for input
 // validation (return an absl::Status instead).
-#define WEFT_CHECK(condition)                                                        \
-  (condition) ? (void)0                                                              \
-              : ::weft::log_internal::Voidify() &                                    \
-                    ::weft::log_internal::LogMessage(__FILE__, __LINE__,             \
-                                                     ::weft::LogSeverity::kFatal)    \
-                            .stream()                                                \
-                        << "Check failed: " #condition " "
+#define WEFT_CHECK(condition)                                                                 \
+  (condition)                                                                                 \
+      ? (void)0                                                                               \
+      : ::weft::log_internal::Voidify() &                                                     \
+            ::weft::log_internal::LogMessage(__FILE__, __LINE__, ::weft::LogSeverity::kFatal) \
+                    .stream()                                                                 \
+                << "Check failed: " #condition " "
 
 #endif  // WEFT_COMMON_LOGGING_LOG_H_

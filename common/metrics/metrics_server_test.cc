@@ -56,8 +56,7 @@ TEST(MetricsServer, BusyPortIsUnavailableNotACrash) {
   auto registry = std::make_shared<prometheus::Registry>();
   auto first = MetricsServer::Start("127.0.0.1:0", registry);
   ASSERT_TRUE(first.ok());
-  auto second =
-      MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port()), registry);
+  auto second = MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port()), registry);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(second.status().message(), HasSubstr("cannot listen on 127.0.0.1:"));
 }

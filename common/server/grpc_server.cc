@@ -55,9 +55,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     if (server != nullptr) server->Shutdown();
-    return absl::UnavailableError(
-        absl::StrCat("gRPC server cannot listen on ", options.address,
-                     " (address in use, not local, or malformed)"));
+    return absl::UnavailableError(absl::StrCat("gRPC server cannot listen on ", options.address,
+                                               " (address in use, not local, or malformed)"));
   }
   auto result = std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port, names));
   result->SetServing(false);

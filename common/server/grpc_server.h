@@ -26,7 +26,7 @@ struct GrpcServiceRegistration {
 };
 
 struct GrpcServerOptions {
-  std::string address;                  // "host:port"; port 0 picks one
+  std::string address;  // "host:port"; port 0 picks one
   int max_receive_message_bytes = 4 << 20;
   GrpcServerMetrics* metrics = nullptr;  // optional; outlives the server
 };

@@ -54,9 +54,7 @@ class GrpcServerTest : public ::testing::Test {
     return response.status();
   }
 
-  std::string Scrape() {
-    return prometheus::TextSerializer().Serialize(registry_->Collect());
-  }
+  std::string Scrape() { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 
   RouterService service_;
   std::shared_ptr<prometheus::Registry> registry_;

@@ -67,9 +67,9 @@ int ServiceMain(const ServiceMainFlags& flags, const ServiceDefinition<Config>& 
     return Fail(definition.name, "invalid config " + flags.config_path, s, kExitBadConfig);
   }
   auto registry = std::make_shared<prometheus::Registry>();
-  absl::StatusOr<std::unique_ptr<ServiceModule>> module =
-      definition.make_module(config, *registry);
-  if (!module.ok()) return Fail(definition.name, "cannot start", module.status(), kExitStartFailure);
+  absl::StatusOr<std::unique_ptr<ServiceModule>> module = definition.make_module(config, *registry);
+  if (!module.ok())
+    return Fail(definition.name, "cannot start", module.status(), kExitStartFailure);
   ServiceRunOptions options;
   options.service_name = definition.name;
   options.server_config = config.server();

@@ -23,8 +23,8 @@ absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "grpc_port: " << grpc_port << "\nmetrics_port: " << metrics_port
-        << "\npid: " << getpid() << "\n";
+    out << "grpc_port: " << grpc_port << "\nmetrics_port: " << metrics_port << "\npid: " << getpid()
+        << "\n";
     out.close();
     if (!out) return absl::InternalError(absl::StrCat("cannot write ready file ", tmp));
   }
@@ -47,9 +47,9 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
 
   GrpcServerOptions grpc_options;
   grpc_options.address = config.grpc_address();
-  grpc_options.max_receive_message_bytes = config.max_receive_message_bytes() != 0
-                                               ? static_cast<int>(config.max_receive_message_bytes())
-                                               : static_cast<int>(kDefaultMaxReceiveMessageBytes);
+  grpc_options.max_receive_message_bytes =
+      config.max_receive_message_bytes() != 0 ? static_cast<int>(config.max_receive_message_bytes())
+                                              : static_cast<int>(kDefaultMaxReceiveMessageBytes);
   grpc_options.metrics = &grpc_metrics;
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<GrpcServer> grpc_server,
                         GrpcServer::Start(grpc_options, module.GrpcServices()));
@@ -60,14 +60,14 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
   }
   grpc_server->SetServing(true);
   process_metrics.SetServing(true);
-  WEFT_LOG(INFO) << "weft-" << options.service_name << " serving: gRPC port "
-                 << grpc_server->port() << ", metrics port " << metrics_server->port();
+  WEFT_LOG(INFO) << "weft-" << options.service_name << " serving: gRPC port " << grpc_server->port()
+                 << ", metrics port " << metrics_server->port();
 
   const int signal = WaitForShutdownSignal();
   ExitOnSecondShutdownSignal();
   const absl::Duration drain = DrainTimeout(config);
-  WEFT_LOG(INFO) << "signal " << signal << ": draining (deadline "
-                 << absl::FormatDuration(drain) << ")";
+  WEFT_LOG(INFO) << "signal " << signal << ": draining (deadline " << absl::FormatDuration(drain)
+                 << ")";
   process_metrics.SetServing(false);
   grpc_server->Drain(drain);
   grpc_server.reset();

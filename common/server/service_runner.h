@@ -14,7 +14,7 @@
 namespace weft {
 
 struct ServiceRunOptions {
-  std::string service_name;  // "router", "prefill", ...
+  std::string service_name;              // "router", "prefill", ...
   weft::v1::ServerConfig server_config;  // validated
   // Written (atomically) once both listeners are up:
   //   grpc_port: <port>\nmetrics_port: <port>\npid: <pid>\n

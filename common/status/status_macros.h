@@ -6,10 +6,10 @@
 #include "absl/status/statusor.h"
 
 // Returns `expr` from the enclosing function if it is not OK.
-#define WEFT_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    const ::absl::Status weft_status_ = (expr);    \
-    if (!weft_status_.ok()) return weft_status_;   \
+#define WEFT_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    const ::absl::Status weft_status_ = (expr);  \
+    if (!weft_status_.ok()) return weft_status_; \
   } while (0)
 
 #define WEFT_STATUS_CONCAT_INNER_(a, b) a##b

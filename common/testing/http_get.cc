@@ -37,9 +37,8 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const st
     return absl::UnavailableError(
         absl::StrCat("connect ", host, ":", port, ": ", std::strerror(errno)));
   }
-  const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", host, ":", port,
-                   "\r\nConnection: close\r\nAccept: */*\r\n\r\n");
+  const std::string request = absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", host, ":", port,
+                                           "\r\nConnection: close\r\nAccept: */*\r\n\r\n");
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
     return absl::UnavailableError(absl::StrCat("send: ", std::strerror(errno)));

@@ -23,8 +23,8 @@ extern char** environ;
 
 namespace weft::testing {
 
-absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
-    const std::vector<std::string>& argv, const std::string& log_path) {
+absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv,
+                                                              const std::string& log_path) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -124,9 +124,8 @@ absl::StatusOr<ReadyInfo> WaitForReadyFile(const std::string& path, Subprocess& 
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
-  return absl::DeadlineExceededError(absl::StrCat("no ready file ", path, " after ",
-                                                  absl::FormatDuration(timeout), "; log:\n",
-                                                  process.Log()));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no ready file ", path, " after ", absl::FormatDuration(timeout), "; log:\n", process.Log()));
 }
 
 }  // namespace weft::testing

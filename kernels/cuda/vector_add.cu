@@ -1,8 +1,7 @@
-#include "kernels/cuda/vector_add.h"
-
 #include <algorithm>
 
 #include "kernels/cuda/vector_add.cuh"
+#include "kernels/cuda/vector_add.h"
 
 namespace weft::kernels {
 

@@ -12,15 +12,15 @@
 namespace weft {
 namespace {
 
-#define ASSERT_CUDA_OK(expr)                                   \
-  do {                                                         \
-    const cudaError_t err_ = (expr);                           \
-    ASSERT_EQ(err_, cudaSuccess) << cudaGetErrorString(err_);  \
+#define ASSERT_CUDA_OK(expr)                                  \
+  do {                                                        \
+    const cudaError_t err_ = (expr);                          \
+    ASSERT_EQ(err_, cudaSuccess) << cudaGetErrorString(err_); \
   } while (0)
-#define ASSERT_NCCL_OK(expr)                                   \
-  do {                                                         \
-    const ncclResult_t res_ = (expr);                          \
-    ASSERT_EQ(res_, ncclSuccess) << ncclGetErrorString(res_);  \
+#define ASSERT_NCCL_OK(expr)                                  \
+  do {                                                        \
+    const ncclResult_t res_ = (expr);                         \
+    ASSERT_EQ(res_, ncclSuccess) << ncclGetErrorString(res_); \
   } while (0)
 
 TEST(NcclOneRank, AllReduceAndBroadcastOfKernelOutput) {

@@ -185,10 +185,10 @@ TEST_P(ServiceProcessTest, BusyPortExitsWithStartFailure) {
   auto ready = testing::WaitForReadyFile(ready_file_, *first, absl::Seconds(30));
   ASSERT_TRUE(ready.ok()) << ready.status();
 
-  auto second = Launch(WriteConfig(c.name + "-second",
-                                   ServerBlock(absl::StrCat("127.0.0.1:", ready->grpc_port),
-                                               "127.0.0.1:0")),
-                       "second");
+  auto second =
+      Launch(WriteConfig(c.name + "-second",
+                         ServerBlock(absl::StrCat("127.0.0.1:", ready->grpc_port), "127.0.0.1:0")),
+             "second");
   ASSERT_NE(second, nullptr);
   auto status = second->Wait(absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status.status();
@@ -202,23 +202,24 @@ TEST_P(ServiceProcessTest, BusyPortExitsWithStartFailure) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllServices, ServiceProcessTest,
-    ::testing::Values(
-        ServiceCase{"router", "router/weft-router", "weft.v1.Router",
-                    [](auto channel, grpc::ClientContext* ctx) {
-                      return CallUnary(channel, ctx, &v1::Router::Stub::RegisterInstance);
-                    }},
-        ServiceCase{"prefill", "prefill/weft-prefill", "weft.v1.Prefill",
-                    [](auto channel, grpc::ClientContext* ctx) {
-                      return CallUnary(channel, ctx, &v1::Prefill::Stub::Prefill);
-                    }},
-        ServiceCase{"decode", "decode/weft-decode", "weft.v1.Decode",
-                    [](auto channel, grpc::ClientContext* ctx) {
-                      return CallUnary(channel, ctx, &v1::Decode::Stub::ReserveKv);
-                    }},
-        ServiceCase{"kvcache", "kvcache/weft-kvcache", "weft.v1.KvCache",
-                    [](auto channel, grpc::ClientContext* ctx) {
-                      return CallUnary(channel, ctx, &v1::KvCache::Stub::LookupPrefix);
-                    }}),
+    ::testing::Values(ServiceCase{"router", "router/weft-router", "weft.v1.Router",
+                                  [](auto channel, grpc::ClientContext* ctx) {
+                                    return CallUnary(channel, ctx,
+                                                     &v1::Router::Stub::RegisterInstance);
+                                  }},
+                      ServiceCase{"prefill", "prefill/weft-prefill", "weft.v1.Prefill",
+                                  [](auto channel, grpc::ClientContext* ctx) {
+                                    return CallUnary(channel, ctx, &v1::Prefill::Stub::Prefill);
+                                  }},
+                      ServiceCase{"decode", "decode/weft-decode", "weft.v1.Decode",
+                                  [](auto channel, grpc::ClientContext* ctx) {
+                                    return CallUnary(channel, ctx, &v1::Decode::Stub::ReserveKv);
+                                  }},
+                      ServiceCase{"kvcache", "kvcache/weft-kvcache", "weft.v1.KvCache",
+                                  [](auto channel, grpc::ClientContext* ctx) {
+                                    return CallUnary(channel, ctx,
+                                                     &v1::KvCache::Stub::LookupPrefix);
+                                  }}),
     [](const ::testing::TestParamInfo<ServiceCase>& info) { return info.param.name; });
 
 }  // namespace

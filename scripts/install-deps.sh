@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages weft builds and tests with, if any is
+# missing (apt-get needs root; it runs `apt-get update` only when something
+# must be installed). Everything comes from Debian's registry: Bazel 4.2.3
+# (bazel-bootstrap), gRPC, Protobuf, Abseil, prometheus-cpp, GoogleTest,
+# Google Benchmark, clang. The CUDA 13 toolkit is not a Debian package; it is
+# expected at /usr/local/cuda (see README.md).
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap
+  g++
+  pkg-config
+  git
+  libgrpc++-dev
+  protobuf-compiler-grpc
+  protobuf-compiler
+  libprotobuf-dev
+  libabsl-dev
+  prometheus-cpp-dev
+  libgtest-dev
+  libgmock-dev
+  libbenchmark-dev
+  clang
+  clang-format
+  libclang-rt-14-dev
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+cuda="${WEFT_CUDA_PATH:-/usr/local/cuda}"
+if [[ ! -x "$cuda/bin/nvcc" ]]; then
+  echo "error: the CUDA 13 toolkit is required at $cuda (nvcc, cuBLAS, NCCL); it is not a" >&2
+  echo "Debian package. Install NVIDIA's CUDA 13.0 toolkit there, or set WEFT_CUDA_PATH." >&2
+  exit 1
+fi

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every CPU test: installs missing Debian packages, checks formatting,
+# builds everything (CUDA code included, for sm_90a) and runs `bazel test`
+# on all targets except those tagged gpu. Extra arguments go to `bazel test`.
+#   scripts/test.sh
+#   scripts/test.sh --config=asan
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/check-format.sh
+# Build first: every target, including the GPU tests and CUDA kernels.
+bazel build //... "$@"
+bazel test //... "$@"
