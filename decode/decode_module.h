@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "decode/decode_service.h"
 #include "prometheus/registry.h"
@@ -14,6 +15,9 @@ namespace weft::decode {
 
 // Checks a DecodeConfig; errors name each bad field.
 absl::Status ValidateDecodeConfig(const weft::v1::DecodeConfig& config);
+
+// How weft-decode plugs into the shared lifecycle (ServiceMain).
+ServiceDefinition<weft::v1::DecodeConfig> DecodeDefinition();
 
 class DecodeModule final : public ServiceModule {
  public:

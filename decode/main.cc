@@ -1,8 +1,6 @@
 // weft-decode: continuous batching of running sequences; receives KV from prefill, streams tokens.
 //
 //   weft-decode --config=decode.textproto [--ready_file=PATH] [--log_level=info]
-#include <memory>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -20,16 +18,8 @@ int main(int argc, char** argv) {
   weft::BlockShutdownSignals();
   absl::SetProgramUsageMessage("weft-decode --config=decode.textproto");
   absl::ParseCommandLine(argc, argv);
-  weft::ServiceDefinition<weft::v1::DecodeConfig> definition;
-  definition.name = "decode";
-  definition.validate = weft::decode::ValidateDecodeConfig;
-  definition.make_module =
-      [](const weft::v1::DecodeConfig& config,
-         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
-    return std::make_unique<weft::decode::DecodeModule>(config, registry);
-  };
   return weft::ServiceMain(
       weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
                              absl::GetFlag(FLAGS_log_level)},
-      definition);
+      weft::decode::DecodeDefinition());
 }

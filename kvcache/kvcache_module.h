@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "kvcache/kvcache_service.h"
 #include "prometheus/registry.h"
@@ -14,6 +15,9 @@ namespace weft::kvcache {
 
 // Checks a KvCacheConfig; errors name each bad field.
 absl::Status ValidateKvCacheConfig(const weft::v1::KvCacheConfig& config);
+
+// How weft-kvcache plugs into the shared lifecycle (ServiceMain).
+ServiceDefinition<weft::v1::KvCacheConfig> KvCacheDefinition();
 
 class KvCacheModule final : public ServiceModule {
  public:

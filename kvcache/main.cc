@@ -1,8 +1,6 @@
 // weft-kvcache: the pooled KV block store, addressed by content hash, shared by every instance.
 //
 //   weft-kvcache --config=kvcache.textproto [--ready_file=PATH] [--log_level=info]
-#include <memory>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -20,16 +18,8 @@ int main(int argc, char** argv) {
   weft::BlockShutdownSignals();
   absl::SetProgramUsageMessage("weft-kvcache --config=kvcache.textproto");
   absl::ParseCommandLine(argc, argv);
-  weft::ServiceDefinition<weft::v1::KvCacheConfig> definition;
-  definition.name = "kvcache";
-  definition.validate = weft::kvcache::ValidateKvCacheConfig;
-  definition.make_module =
-      [](const weft::v1::KvCacheConfig& config,
-         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
-    return std::make_unique<weft::kvcache::KvCacheModule>(config, registry);
-  };
   return weft::ServiceMain(
       weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
                              absl::GetFlag(FLAGS_log_level)},
-      definition);
+      weft::kvcache::KvCacheDefinition());
 }

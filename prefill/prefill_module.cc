@@ -1,5 +1,7 @@
 #include "prefill/prefill_module.h"
 
+#include <memory>
+
 #include "common/config/service_config.h"
 
 namespace weft::prefill {
@@ -13,6 +15,18 @@ PrefillModule::PrefillModule(const weft::v1::PrefillConfig& /*config*/,
 
 std::vector<GrpcServiceRegistration> PrefillModule::GrpcServices() {
   return {{&service_, weft::v1::Prefill::service_full_name()}};
+}
+
+ServiceDefinition<weft::v1::PrefillConfig> PrefillDefinition() {
+  ServiceDefinition<weft::v1::PrefillConfig> definition;
+  definition.name = "prefill";
+  definition.validate = ValidatePrefillConfig;
+  definition.make_module =
+      [](const weft::v1::PrefillConfig& config,
+         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<ServiceModule>> {
+    return std::make_unique<PrefillModule>(config, registry);
+  };
+  return definition;
 }
 
 }  // namespace weft::prefill

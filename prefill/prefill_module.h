@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "prefill/prefill_service.h"
 #include "prometheus/registry.h"
@@ -14,6 +15,9 @@ namespace weft::prefill {
 
 // Checks a PrefillConfig; errors name each bad field.
 absl::Status ValidatePrefillConfig(const weft::v1::PrefillConfig& config);
+
+// How weft-prefill plugs into the shared lifecycle (ServiceMain).
+ServiceDefinition<weft::v1::PrefillConfig> PrefillDefinition();
 
 class PrefillModule final : public ServiceModule {
  public:

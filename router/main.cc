@@ -2,8 +2,6 @@
 // instance under TTFT/TPOT SLOs.
 //
 //   weft-router --config=router.textproto [--ready_file=PATH] [--log_level=info]
-#include <memory>
-
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -21,16 +19,8 @@ int main(int argc, char** argv) {
   weft::BlockShutdownSignals();
   absl::SetProgramUsageMessage("weft-router --config=router.textproto");
   absl::ParseCommandLine(argc, argv);
-  weft::ServiceDefinition<weft::v1::RouterConfig> definition;
-  definition.name = "router";
-  definition.validate = weft::router::ValidateRouterConfig;
-  definition.make_module =
-      [](const weft::v1::RouterConfig& config,
-         prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<weft::ServiceModule>> {
-    return std::make_unique<weft::router::RouterModule>(config, registry);
-  };
   return weft::ServiceMain(
       weft::ServiceMainFlags{absl::GetFlag(FLAGS_config), absl::GetFlag(FLAGS_ready_file),
                              absl::GetFlag(FLAGS_log_level)},
-      definition);
+      weft::router::RouterDefinition());
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "prometheus/registry.h"
 #include "proto/config.pb.h"
@@ -14,6 +15,9 @@ namespace weft::router {
 
 // Checks a RouterConfig; errors name each bad field.
 absl::Status ValidateRouterConfig(const weft::v1::RouterConfig& config);
+
+// How weft-router plugs into the shared lifecycle (ServiceMain).
+ServiceDefinition<weft::v1::RouterConfig> RouterDefinition();
 
 class RouterModule final : public ServiceModule {
  public:

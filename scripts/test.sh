@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/bazel/tsan_suppressions.txt"
 scripts/check-format.sh
 # Build first: every target, including the GPU tests and CUDA kernels.
 bazel build //... "$@"

@@ -7,15 +7,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/cuda/cuda_test_util.h"
 
 namespace weft::kernels {
 namespace {
-
-#define ASSERT_CUDA_OK(expr)                                  \
-  do {                                                        \
-    const cudaError_t err_ = (expr);                          \
-    ASSERT_EQ(err_, cudaSuccess) << cudaGetErrorString(err_); \
-  } while (0)
 
 class VectorAddTest : public ::testing::TestWithParam<int64_t> {};
 

@@ -7,16 +7,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/cuda/cuda_test_util.h"
 #include "kernels/cuda/vector_add.h"
 
 namespace weft {
 namespace {
 
-#define ASSERT_CUDA_OK(expr)                                  \
-  do {                                                        \
-    const cudaError_t err_ = (expr);                          \
-    ASSERT_EQ(err_, cudaSuccess) << cudaGetErrorString(err_); \
-  } while (0)
 #define ASSERT_NCCL_OK(expr)                                  \
   do {                                                        \
     const ncclResult_t res_ = (expr);                         \
