@@ -20,7 +20,12 @@ bazel_gpu() { bazel --output_base="$OUTPUT_BASE" "$@"; }
 # No bazel-* convenience links: they would point into the other output base.
 export WEFT_NO_LINKS="--symlink_prefix=/"
 
-mapfile -t targets < <(bazel_gpu query --noshow_progress 'attr(tags, "\bgpu\b", kind("cc_(test|binary)", //...))' 2>/dev/null)
+# The packages, from git rather than //...: the bazel-<name> links of the
+# ordinary output base would otherwise be walked into from this one.
+mapfile -t packages < <(git ls-files '*BUILD' | grep -v '^third_party/' | xargs -n1 dirname |
+  sed 's|^\.$||; s|^|//|; s|$|:all|')
+query="attr(tags, '\\bgpu\\b', kind('cc_(test|binary)', set(${packages[*]})))"
+mapfile -t targets < <(bazel_gpu query --noshow_progress "$query")
 if [[ ${#targets[@]} -eq 0 ]]; then
   echo "no targets tagged gpu" >&2
   exit 1

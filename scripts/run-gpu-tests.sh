@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine: every staged binary in this folder whose name ends
-# in _test, one after another, logging to LOG_DIR (default: ./gpu-logs).
-# Exit status: non-zero if any test failed.
+# in _test, one after another, then (with --bench) every one ending in _bench,
+# logging each to LOG_DIR (default: ./gpu-logs).
+#   run-gpu-tests.sh [--bench] [LOG_DIR]
+# Exit status: non-zero if any test or benchmark failed.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+bench=0
+if [[ "${1:-}" == "--bench" ]]; then bench=1; shift; fi
 log_dir="${1:-$here/../gpu-logs}"
 mkdir -p "$log_dir"
 export NCCL_NVLS_ENABLE=0  # NVLink multicast must stay off on the shared hosts.
@@ -30,4 +34,12 @@ for bin in "$here"/*_test; do
     failed=1
   fi
 done
+if [[ $bench -eq 1 ]]; then
+  for bin in "$here"/*_bench; do
+    [[ -e "$bin" ]] || continue
+    name="$(basename "$bin")"
+    echo "=== $name"
+    "$bin" 2>&1 | tee "$log_dir/$name.log" || { echo "=== $name FAILED"; failed=1; }
+  done
+fi
 exit $failed
