@@ -15,7 +15,8 @@
 # invalidating the ordinary build's cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-OUTPUT_BASE="${WEFT_GPU_OUTPUT_BASE:-$HOME/.cache/weft-gpu-bazel}"
+# One output base per checkout, like Bazel's own default.
+OUTPUT_BASE="${WEFT_GPU_OUTPUT_BASE:-$HOME/.cache/weft-gpu-bazel/$(pwd | md5sum | cut -c1-16)}"
 bazel_gpu() { bazel --output_base="$OUTPUT_BASE" "$@"; }
 # No bazel-* convenience links: they would point into the other output base.
 export WEFT_NO_LINKS="--symlink_prefix=/"

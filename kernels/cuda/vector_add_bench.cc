@@ -22,13 +22,13 @@ namespace {
 
 constexpr double kCeilingBytesPerSecond = 4.2e12;
 
-#define CHECK_CUDA(expr)                                                         \
-  do {                                                                           \
-    const cudaError_t err_ = (expr);                                             \
-    if (err_ != cudaSuccess) {                                                   \
+#define CHECK_CUDA(expr)                                                        \
+  do {                                                                          \
+    const cudaError_t err_ = (expr);                                            \
+    if (err_ != cudaSuccess) {                                                  \
       std::fprintf(stderr, "%s failed: %s\n", #expr, cudaGetErrorString(err_)); \
-      std::exit(1);                                                              \
-    }                                                                            \
+      std::exit(1);                                                             \
+    }                                                                           \
   } while (0)
 
 // Median milliseconds of `iters` runs of `body` after 3 warm-ups.
@@ -78,10 +78,12 @@ int main(int argc, char** argv) {
   CHECK_CUDA(cudaMemcpy(b, host.data(), bytes, cudaMemcpyHostToDevice));
 
   const double add_ms = MedianMs(
-      [&] { CHECK_CUDA(weft::kernels::LaunchVectorAdd({a, b, out, n}, nullptr)); }, iters);
-  const double copy_ms =
-      MedianMs([&] { CHECK_CUDA(cudaMemcpyAsync(out, a, bytes, cudaMemcpyDeviceToDevice)); },
-               iters);
+      [&] {
+        CHECK_CUDA(weft::kernels::LaunchVectorAdd({a, b, out, n}, nullptr));
+      },
+      iters);
+  const double copy_ms = MedianMs(
+      [&] { CHECK_CUDA(cudaMemcpyAsync(out, a, bytes, cudaMemcpyDeviceToDevice)); }, iters);
   const double add_bytes = 3.0 * bytes;   // read a, b; write out
   const double copy_bytes = 2.0 * bytes;  // read + write
   const double add_bw = add_bytes / (add_ms * 1e-3);
@@ -92,8 +94,8 @@ int main(int argc, char** argv) {
               static_cast<long long>(n), add_ms, add_bw / 1e12, add_bw / kCeilingBytesPerSecond,
               add_bw / copy_bw);
   std::printf("%-22s %10lld %10.4f %8.3f %12.3f %12.3f\n", "cudaMemcpy D2D (peer)",
-              static_cast<long long>(n), copy_ms, copy_bw / 1e12,
-              copy_bw / kCeilingBytesPerSecond, 1.0);
+              static_cast<long long>(n), copy_ms, copy_bw / 1e12, copy_bw / kCeilingBytesPerSecond,
+              1.0);
   CHECK_CUDA(cudaFree(a));
   CHECK_CUDA(cudaFree(b));
   CHECK_CUDA(cudaFree(out));
