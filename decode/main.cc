@@ -1,6 +1,8 @@
 // weft-decode: continuous batching of running sequences; receives KV from prefill, streams tokens.
 //
 //   weft-decode --config=decode.textproto [--ready_file=PATH] [--log_level=info]
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"

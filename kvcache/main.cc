@@ -1,6 +1,8 @@
 // weft-kvcache: the pooled KV block store, addressed by content hash, shared by every instance.
 //
 //   weft-kvcache --config=kvcache.textproto [--ready_file=PATH] [--log_level=info]
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"

@@ -2,6 +2,8 @@
 // decode.
 //
 //   weft-prefill --config=prefill.textproto [--ready_file=PATH] [--log_level=info]
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"

@@ -2,6 +2,8 @@
 // instance under TTFT/TPOT SLOs.
 //
 //   weft-router --config=router.textproto [--ready_file=PATH] [--log_level=info]
+#include <string>
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"

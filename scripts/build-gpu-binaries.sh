@@ -10,7 +10,8 @@
 # statically (--config=cuda); they need glibc, the libstdc++.so.6 staged
 # beside them (NCCL needs a shared libstdc++, so ours is shared too) and, where
 # NCCL is used, a libnccl.so.2 (the GPU machine has one in Python's
-# nvidia-nccl package).
+# nvidia-nccl package); binaries that use cuBLAS link it dynamically and take
+# it from the GPU machine's CUDA toolkit (or its nvidia-cublas package).
 # A separate output base keeps the static-link toolchain set-up from
 # invalidating the ordinary build's cache.
 set -euo pipefail
@@ -43,7 +44,7 @@ for t in "${targets[@]}"; do
   name="$(echo "${t#//}" | tr '/:' '__')"
   cp "$bin_dir/$path" "gpu-bin/$name"
   # Everything but glibc and NCCL must be linked in.
-  if ldd "gpu-bin/$name" | grep -vE 'linux-vdso|ld-linux|lib(c|m|dl|rt|pthread)\.so|libnccl\.so|libstdc\+\+\.so|libgcc_s\.so' | grep -q '=>'; then
+  if ldd "gpu-bin/$name" | grep -vE 'linux-vdso|ld-linux|lib(c|m|dl|rt|pthread)\.so|libnccl\.so|libcublas(Lt)?\.so|libstdc\+\+\.so|libgcc_s\.so' | grep -q '=>'; then
     echo "gpu-bin/$name links a library the GPU machine does not have:" >&2
     ldd "gpu-bin/$name" >&2
     exit 1

@@ -4,7 +4,7 @@
 # against the execution root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bazel build //... >/dev/null 2>&1 || true  # generated headers must exist
+bazel build //...  # generated headers must exist
 execroot="$(bazel info execution_root 2>/dev/null)"
 bazel aquery 'mnemonic("CppCompile", //...)' --output=jsonproto 2>/dev/null |
   python3 -c '

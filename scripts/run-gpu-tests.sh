@@ -12,15 +12,24 @@ log_dir="${1:-$here/../gpu-logs}"
 mkdir -p "$log_dir"
 export NCCL_NVLS_ENABLE=0  # NVLink multicast must stay off on the shared hosts.
 
-# libnccl.so.2: carried next to the binaries, or the one in Python's
-# nvidia-nccl package on the GPU machine.
-if [[ -e "$here/libnccl.so.2" ]]; then
-  nccl_dir="$here"
-else
-  nccl_dir="$(python3 -c 'import nvidia.nccl, os; print(os.path.join(list(nvidia.nccl.__path__)[0], "lib"))' 2>/dev/null || true)"
-fi
-# The carried libstdc++.so.6 (see build-gpu-binaries.sh) comes first.
-export LD_LIBRARY_PATH="$here${nccl_dir:+:$nccl_dir}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Shared libraries: the carried libstdc++.so.6 (see build-gpu-binaries.sh)
+# first, then the machine's CUDA toolkit, then Python's nvidia-* packages
+# (libnccl.so.2, libcublas*.so.13), for whatever the system lacks.
+lib_path="$here"
+[[ -d /usr/local/cuda/lib64 ]] && lib_path="$lib_path:/usr/local/cuda/lib64"
+py_libs="$(python3 -c '
+import os
+try:
+    import nvidia
+except ImportError:
+    raise SystemExit
+for base in nvidia.__path__:
+    for root, _, files in os.walk(base):
+        if any(f.startswith(("libnccl.so", "libcublas")) for f in files):
+            print(root)
+' 2>/dev/null | paste -sd: || true)"
+[[ -n "$py_libs" ]] && lib_path="$lib_path:$py_libs"
+export LD_LIBRARY_PATH="$lib_path${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 failed=0

@@ -5,14 +5,16 @@
 # running until Ctrl-C, when each drains and exits.
 #   scripts/run-stack.sh           # run until Ctrl-C
 #   scripts/run-stack.sh --check   # start, check, stop (exit status says if all was well)
-# Configs: <service>/config/local.textproto. Logs: .cache/stack/<service>.log
+# Configs: <service>/config/local.textproto (fixed ports 50051-50054, metrics
+# 9464-9467); --check uses the same configs with every port 0, so that it
+# never collides with anything else on the machine. Logs: .cache/stack/<service>.log
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-run}"
 scripts/install-deps.sh
-bazel build -c opt //router:weft-router //prefill:weft-prefill //decode:weft-decode \
+bazel build //router:weft-router //prefill:weft-prefill //decode:weft-decode \
   //kvcache:weft-kvcache //common/healthcheck:weft-healthcheck
-bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
+bin="$(bazel info bazel-bin 2>/dev/null)"
 state=.cache/stack
 mkdir -p "$state"
 
@@ -33,11 +35,18 @@ stop_all() {
   done
   return $status
 }
-trap 'stop_all; exit 130' INT TERM
+trap 'stop_all || true; exit 130' INT TERM
 
 for s in "${services[@]}"; do
   rm -f "$state/$s.ready"
-  "$bin/$s/weft-$s" --config="$s/config/local.textproto" --ready_file="$state/$s.ready" \
+  config="$s/config/local.textproto"
+  if [[ "$mode" == "--check" ]]; then
+    sed -E 's/(_address: "[^"]*:)[0-9]+"/\10"/' "$config" >"$state/$s.textproto"
+    config="$state/$s.textproto"
+  fi
+  # Own session: a Ctrl-C at the terminal reaches only this script, which
+  # then sends each service one SIGTERM (a second signal would skip the drain).
+  setsid "$bin/$s/weft-$s" --config="$config" --ready_file="$state/$s.ready" \
     >"$state/$s.log" 2>&1 &
   pids[$s]=$!
 done

@@ -1,5 +1,7 @@
 #include "common/config/server_config.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -46,10 +48,15 @@ absl::Status ValidateServerConfig(const weft::v1::ServerConfig& config, absl::st
     problems.push_back(absl::StrCat(path, ".drain_timeout_ms: ", config.drain_timeout_ms(),
                                     " exceeds ", kMaxDrainTimeoutMs));
   }
-  if (config.max_receive_message_bytes() != 0 && config.max_receive_message_bytes() < 1024) {
-    problems.push_back(
-        absl::StrCat(path, ".max_receive_message_bytes: ", config.max_receive_message_bytes(),
-                     " is below the minimum of 1024"));
+  if (config.not_serving_grace_ms() > config.drain_timeout_ms()) {
+    problems.push_back(absl::StrCat(path, ".not_serving_grace_ms: ", config.not_serving_grace_ms(),
+                                    " exceeds drain_timeout_ms (", config.drain_timeout_ms(),
+                                    "), of which it is a part"));
+  }
+  const uint32_t max_receive = config.max_receive_message_bytes();
+  if (max_receive != 0 && (max_receive < 1024 || max_receive > kMaxReceiveMessageBytesLimit)) {
+    problems.push_back(absl::StrCat(path, ".max_receive_message_bytes: ", max_receive,
+                                    " is outside 1024..", kMaxReceiveMessageBytesLimit));
   }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   return absl::OkStatus();
@@ -57,6 +64,17 @@ absl::Status ValidateServerConfig(const weft::v1::ServerConfig& config, absl::st
 
 absl::Duration DrainTimeout(const weft::v1::ServerConfig& config) {
   return absl::Milliseconds(config.drain_timeout_ms());
+}
+
+absl::Duration NotServingGrace(const weft::v1::ServerConfig& config) {
+  return absl::Milliseconds(config.not_serving_grace_ms());
+}
+
+int MaxReceiveMessageBytes(const weft::v1::ServerConfig& config) {
+  const uint32_t bytes = config.max_receive_message_bytes() != 0
+                             ? config.max_receive_message_bytes()
+                             : kDefaultMaxReceiveMessageBytes;
+  return static_cast<int>(std::min(bytes, kMaxReceiveMessageBytesLimit));
 }
 
 }  // namespace weft

@@ -13,6 +13,7 @@ namespace weft {
 
 inline constexpr uint32_t kMaxDrainTimeoutMs = 600'000;
 inline constexpr uint32_t kDefaultMaxReceiveMessageBytes = 4 << 20;
+inline constexpr uint32_t kMaxReceiveMessageBytesLimit = 1 << 30;
 
 // Checks a "host:port" listen address ("127.0.0.1:0", "[::1]:8080",
 // "0.0.0.0:9000"); port 0 means any free port. `field` names it in errors.
@@ -23,8 +24,12 @@ absl::Status ValidateListenAddress(absl::string_view address, absl::string_view 
 // required". `path` is the field's path ("server").
 absl::Status ValidateServerConfig(const weft::v1::ServerConfig& config, absl::string_view path);
 
-// The drain deadline as a duration.
+// The drain deadline and the not-serving grace within it, as durations.
 absl::Duration DrainTimeout(const weft::v1::ServerConfig& config);
+absl::Duration NotServingGrace(const weft::v1::ServerConfig& config);
+
+// max_receive_message_bytes with its default applied.
+int MaxReceiveMessageBytes(const weft::v1::ServerConfig& config);
 
 }  // namespace weft
 

@@ -1,5 +1,7 @@
 #include "common/config/text_proto.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -80,6 +82,10 @@ absl::Status ParseTextProto(absl::string_view text, absl::string_view source,
 }
 
 absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;

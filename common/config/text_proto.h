@@ -4,6 +4,9 @@
 #ifndef WEFT_COMMON_CONFIG_TEXT_PROTO_H_
 #define WEFT_COMMON_CONFIG_TEXT_PROTO_H_
 
+#include <cstddef>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"

@@ -85,7 +85,13 @@ TEST(ServerConfigValidation, BadValues) {
   EXPECT_THAT(msg, HasSubstr("server.grpc_address: \"localhost\" is not host:port"));
   EXPECT_THAT(msg, HasSubstr("server.metrics_address: \"127.0.0.1:70000\" has no valid port"));
   EXPECT_THAT(msg, HasSubstr("server.drain_timeout_ms: 600001 exceeds 600000"));
-  EXPECT_THAT(msg, HasSubstr("max_receive_message_bytes: 10 is below"));
+  EXPECT_THAT(msg, HasSubstr("max_receive_message_bytes: 10 is outside 1024..1073741824"));
+  c.set_drain_timeout_ms(1000);
+  c.set_not_serving_grace_ms(2000);
+  c.set_max_receive_message_bytes(4000000000u);
+  const std::string msg2(ValidateServerConfig(c, "server").message());
+  EXPECT_THAT(msg2, HasSubstr("not_serving_grace_ms: 2000 exceeds drain_timeout_ms (1000)"));
+  EXPECT_THAT(msg2, HasSubstr("max_receive_message_bytes: 4000000000 is outside"));
 }
 
 TEST(ServerConfigValidation, ListenAddresses) {
@@ -111,6 +117,9 @@ TEST(TextProto, LoadsFileAndReportsMissingFile) {
   const absl::Status s = LoadTextProtoFile(path + ".missing", &config);
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(s.message(), HasSubstr("router.textproto.missing: no such file"));
+  const absl::Status dir = LoadTextProtoFile(getenv("TEST_TMPDIR"), &config);
+  EXPECT_EQ(dir.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(dir.message(), HasSubstr("not a regular file"));
 }
 
 }  // namespace

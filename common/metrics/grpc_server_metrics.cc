@@ -5,10 +5,8 @@
 
 #include <chrono>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 
 namespace weft {
@@ -33,31 +31,46 @@ const char* CodeName(int code) {
                                            "UNAVAILABLE",
                                            "DATA_LOSS",
                                            "UNAUTHENTICATED"};
-  return (code >= 0 && code <= 16) ? kNames[code] : "UNKNOWN";
+  return kNames[code];
+}
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return kBuckets;
 }
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  MetricsInterceptor(GrpcServerMetrics* metrics, std::string method)
-      : metrics_(metrics), method_(std::move(method)), start_(std::chrono::steady_clock::now()) {
-    metrics_->RecordStarted(method_);
+  MetricsInterceptor(GrpcServerMetrics* metrics, GrpcServerMetrics::MethodMetrics* method)
+      : metrics_(metrics), method_(method), start_(std::chrono::steady_clock::now()) {
+    method_->started->Increment();
+  }
+
+  ~MetricsInterceptor() override {
+    if (!recorded_) Record(grpc::StatusCode::CANCELLED);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      metrics_->RecordHandled(method_, status.error_code(), seconds);
+      Record(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
   }
 
  private:
+  void Record(int code) {
+    recorded_ = true;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    metrics_->RecordHandled(*method_, code, seconds);
+  }
+
   GrpcServerMetrics* metrics_;
-  std::string method_;
+  GrpcServerMetrics::MethodMetrics* method_;
   std::chrono::steady_clock::time_point start_;
+  bool recorded_ = false;  // hooks of one RPC run one at a time
 };
 
 class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -66,7 +79,7 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    return new MetricsInterceptor(metrics_, GrpcServerMetrics::MethodLabel(info->method()));
+    return new MetricsInterceptor(metrics_, &metrics_->ForMethod(info->method()));
   }
 
  private:
@@ -87,38 +100,54 @@ GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
       handling_seconds_(prometheus::BuildHistogram()
                             .Name("weft_grpc_server_handling_seconds")
                             .Help("Time from the start of an RPC to its status, by method")
-                            .Register(registry)) {}
+                            .Register(registry)),
+      unknown_(&AddMethod("unknown")) {
+  // The default health service is not in the generated pool.
+  AddMethod("/grpc.health.v1.Health/Check");
+  AddMethod("/grpc.health.v1.Health/Watch");
+}
+
+GrpcServerMetrics::MethodMetrics& GrpcServerMetrics::AddMethod(const std::string& label) {
+  auto& slot = methods_[label];
+  if (slot == nullptr) {
+    slot = std::make_unique<MethodMetrics>();
+    slot->label = label;
+    slot->started = &started_.Add({{"grpc_method", label}});
+    slot->handling_seconds = &handling_seconds_.Add({{"grpc_method", label}}, LatencyBuckets());
+  }
+  return *slot;
+}
+
+void GrpcServerMetrics::RegisterService(absl::string_view full_name) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(full_name));
+  if (service == nullptr) return;
+  for (int i = 0; i < service->method_count(); ++i) {
+    AddMethod(absl::StrCat("/", service->full_name(), "/", service->method(i)->name()));
+  }
+}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 GrpcServerMetrics::MakeInterceptorFactory() {
   return std::make_unique<MetricsInterceptorFactory>(this);
 }
 
-std::string GrpcServerMetrics::MethodLabel(absl::string_view method) {
-  if (method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/Watch") {
-    return std::string(method);
-  }
-  if (!absl::StartsWith(method, "/")) return "unknown";
-  std::vector<absl::string_view> parts = absl::StrSplit(method.substr(1), '/');
-  if (parts.size() != 2) return "unknown";
-  const google::protobuf::ServiceDescriptor* service =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(std::string(parts[0]));
-  if (service == nullptr || service->FindMethodByName(std::string(parts[1])) == nullptr) {
-    return "unknown";
-  }
-  return std::string(method);
+GrpcServerMetrics::MethodMetrics& GrpcServerMetrics::ForMethod(absl::string_view path) {
+  auto it = methods_.find(path);
+  return it == methods_.end() ? *unknown_ : *it->second;
 }
 
-void GrpcServerMetrics::RecordStarted(const std::string& method_label) {
-  started_.Add({{"grpc_method", method_label}}).Increment();
-}
-
-void GrpcServerMetrics::RecordHandled(const std::string& method_label, int grpc_code,
-                                      double seconds) {
-  handled_.Add({{"grpc_method", method_label}, {"grpc_code", CodeName(grpc_code)}}).Increment();
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  handling_seconds_.Add({{"grpc_method", method_label}}, kBuckets).Observe(seconds);
+void GrpcServerMetrics::RecordHandled(MethodMetrics& method, int grpc_code, double seconds) {
+  if (grpc_code < 0 || grpc_code > 16) grpc_code = grpc::StatusCode::UNKNOWN;
+  prometheus::Counter* counter = method.handled[grpc_code].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add returns the same child for the same labels, so a race here
+    // stores the same pointer twice.
+    counter = &handled_.Add({{"grpc_method", method.label}, {"grpc_code", CodeName(grpc_code)}});
+    method.handled[grpc_code].store(counter, std::memory_order_release);
+  }
+  counter->Increment();
+  method.handling_seconds->Observe(seconds);
 }
 
 }  // namespace weft

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
+#include "prometheus/text_serializer.h"
 
 namespace weft {
 namespace {
@@ -30,7 +31,7 @@ TEST(MetricsServer, ServesRegistryOverRealHttp) {
   ASSERT_TRUE(server.ok()) << server.status();
   ASSERT_GT((*server)->port(), 0);
 
-  auto response = testing::HttpGet("127.0.0.1", (*server)->port(), "/metrics");
+  auto response = testutil::HttpGet("127.0.0.1", (*server)->port(), "/metrics");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status_code, 200);
   EXPECT_THAT(response->headers, HasSubstr("text/plain"));
@@ -42,12 +43,12 @@ TEST(MetricsServer, ServesRegistryOverRealHttp) {
   // A second scrape sees updates.
   requests.Increment();
   process.SetServing(false);
-  response = testing::HttpGet("127.0.0.1", (*server)->port(), "/metrics");
+  response = testutil::HttpGet("127.0.0.1", (*server)->port(), "/metrics");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_THAT(response->body, HasSubstr("weft_test_requests_total{route=\"/v1/completions\"} 4"));
   EXPECT_THAT(response->body, HasSubstr("weft_serving{service=\"router\"} 0"));
 
-  auto missing = testing::HttpGet("127.0.0.1", (*server)->port(), "/nothing-here");
+  auto missing = testutil::HttpGet("127.0.0.1", (*server)->port(), "/nothing-here");
   ASSERT_TRUE(missing.ok()) << missing.status();
   EXPECT_EQ(missing->status_code, 404);
 }
@@ -62,11 +63,21 @@ TEST(MetricsServer, BusyPortIsUnavailableNotACrash) {
 }
 
 TEST(GrpcServerMetrics, MethodLabelsAreBounded) {
-  EXPECT_EQ(GrpcServerMetrics::MethodLabel("/grpc.health.v1.Health/Check"),
+  prometheus::Registry registry;
+  GrpcServerMetrics metrics(registry);
+  metrics.RegisterService("weft.v1.NotLinkedIntoThisTest");
+  EXPECT_EQ(metrics.ForMethod("/grpc.health.v1.Health/Check").label,
             "/grpc.health.v1.Health/Check");
-  EXPECT_EQ(GrpcServerMetrics::MethodLabel("/attacker.Service/Random123"), "unknown");
-  EXPECT_EQ(GrpcServerMetrics::MethodLabel("garbage"), "unknown");
-  EXPECT_EQ(GrpcServerMetrics::MethodLabel("/a/b/c"), "unknown");
+  EXPECT_EQ(metrics.ForMethod("/attacker.Service/Random123").label, "unknown");
+  EXPECT_EQ(metrics.ForMethod("garbage").label, "unknown");
+  EXPECT_EQ(&metrics.ForMethod("/a/b/c"), &metrics.ForMethod("/x/y"));
+  metrics.RecordHandled(metrics.ForMethod("/x/y"), 99, 0.01);
+  metrics.RecordHandled(metrics.ForMethod("/x/y"), 5, 0.01);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_THAT(text, HasSubstr("weft_grpc_server_handled_total{grpc_code=\"UNKNOWN\","
+                              "grpc_method=\"unknown\"} 1"));
+  EXPECT_THAT(text, HasSubstr("weft_grpc_server_handled_total{grpc_code=\"NOT_FOUND\","
+                              "grpc_method=\"unknown\"} 1"));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
-#include <chrono>
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -21,10 +21,6 @@ void InitGrpcOnce() {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   });
-}
-
-std::chrono::system_clock::time_point DeadlineAfter(absl::Duration timeout) {
-  return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
 }
 
 }  // namespace
@@ -46,8 +42,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     }
     builder.RegisterService(registration.service);
     names.push_back(registration.full_name);
+    if (options.metrics != nullptr) options.metrics->RegisterService(registration.full_name);
   }
   if (options.metrics != nullptr) {
+    options.metrics->RegisterService("grpc.reflection.v1alpha.ServerReflection");
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
     creators.push_back(options.metrics->MakeInterceptorFactory());
     builder.experimental().SetInterceptorCreators(std::move(creators));
@@ -71,23 +69,35 @@ GrpcServer::~GrpcServer() { Drain(absl::ZeroDuration()); }
 
 void GrpcServer::SetServing(bool serving) {
   absl::MutexLock lock(&mu_);
-  if (drained_) return;
+  if (draining_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
   health->SetServingStatus("", serving);
   for (const std::string& name : service_names_) health->SetServingStatus(name, serving);
 }
 
-void GrpcServer::Drain(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
-  if (drained_) return;
-  drained_ = true;
-  if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
-    health->Shutdown();  // NOT_SERVING for every service, and it stays so.
-  }
+void GrpcServer::Drain(absl::Duration timeout, absl::Duration not_serving_grace) {
   const absl::Time start = absl::Now();
-  server_->Shutdown(DeadlineAfter(timeout));
+  bool first = false;
+  {
+    absl::MutexLock lock(&mu_);
+    first = !draining_;
+    draining_ = true;
+    if (first) {
+      if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
+        health->Shutdown();  // NOT_SERVING for every service, and it stays so.
+      }
+    }
+  }
+  if (!first) {
+    stopped_.WaitForNotification();
+    return;
+  }
+  const absl::Time deadline = start + timeout;
+  absl::SleepFor(std::min(not_serving_grace, timeout));
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
+  stopped_.Notify();
   WEFT_LOG(INFO) << "gRPC server on port " << port_ << " drained in "
                  << absl::FormatDuration(absl::Now() - start);
 }

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/metrics/grpc_server_metrics.h"
 
@@ -28,7 +29,8 @@ struct GrpcServiceRegistration {
 struct GrpcServerOptions {
   std::string address;  // "host:port"; port 0 picks one
   int max_receive_message_bytes = 4 << 20;
-  GrpcServerMetrics* metrics = nullptr;  // optional; outlives the server
+  // Optional; outlives the server. Start() registers the services with it.
+  GrpcServerMetrics* metrics = nullptr;
 };
 
 class GrpcServer {
@@ -50,10 +52,14 @@ class GrpcServer {
   // once draining has begun. Thread-safe.
   void SetServing(bool serving);
 
-  // Reports NOT_SERVING for good, stops accepting calls, waits up to
-  // `timeout` for in-flight calls and then cancels the rest. Returns once the
-  // server has stopped. Thread-safe and idempotent.
-  void Drain(absl::Duration timeout);
+  // Reports NOT_SERVING for good and keeps accepting calls for
+  // `not_serving_grace` (so that health-checking load balancers see the
+  // status and stop sending), then stops accepting, lets in-flight calls
+  // finish and cancels those still running when `timeout` (counted from the
+  // call, grace included) runs out. Returns once the server has stopped.
+  // Thread-safe and idempotent: concurrent and later calls wait for the
+  // first one to finish. Must not be called from an RPC handler.
+  void Drain(absl::Duration timeout, absl::Duration not_serving_grace = absl::ZeroDuration());
 
  private:
   GrpcServer(std::unique_ptr<grpc::Server> server, int port, std::vector<std::string> names);
@@ -61,10 +67,13 @@ class GrpcServer {
   // Constant after construction.
   const int port_;
   const std::vector<std::string> service_names_;
+  // Thread-safe itself; the pointer is constant after construction.
+  const std::unique_ptr<grpc::Server> server_;
 
   absl::Mutex mu_;
-  std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mu_);
-  bool drained_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by the first Drain(); SetServing is ignored from then on.
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification stopped_;
 };
 
 }  // namespace weft

@@ -119,6 +119,31 @@ TEST_F(GrpcServerTest, DrainReportsNotServingToWatchersAndStopsWithinDeadline) {
   EXPECT_NE(code, grpc::StatusCode::OK);
 }
 
+TEST_F(GrpcServerTest, NewProbesSeeNotServingDuringTheGrace) {
+  server_->SetServing(true);
+  grpc::ClientContext ctx;
+  HealthCheckRequest request;
+  auto reader = health_->Watch(&ctx, request);
+  HealthCheckResponse update;
+  ASSERT_TRUE(reader->Read(&update));
+  // A long grace: the server still accepts calls and answers NOT_SERVING.
+  std::thread drain([&] { server_->Drain(absl::Seconds(20), absl::Seconds(3)); });
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  grpc::StatusCode code;
+  EXPECT_EQ(Check("", &code), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(code, grpc::StatusCode::OK);
+  EXPECT_EQ(Check("weft.v1.Router", &code), HealthCheckResponse::NOT_SERVING);
+  // The client ends its Watch, so nothing is left in flight after the grace.
+  ctx.TryCancel();
+  while (reader->Read(&update)) {
+  }
+  reader->Finish();
+  // A second Drain waits for the first instead of starting another.
+  server_->Drain(absl::ZeroDuration());
+  drain.join();
+}
+
 TEST(GrpcServerStart, BusyPortIsUnavailable) {
   RouterService service;
   GrpcServerOptions options;

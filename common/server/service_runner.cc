@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,19 +48,18 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
 
   GrpcServerOptions grpc_options;
   grpc_options.address = config.grpc_address();
-  grpc_options.max_receive_message_bytes =
-      config.max_receive_message_bytes() != 0 ? static_cast<int>(config.max_receive_message_bytes())
-                                              : static_cast<int>(kDefaultMaxReceiveMessageBytes);
+  grpc_options.max_receive_message_bytes = MaxReceiveMessageBytes(config);
   grpc_options.metrics = &grpc_metrics;
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<GrpcServer> grpc_server,
                         GrpcServer::Start(grpc_options, module.GrpcServices()));
 
+  grpc_server->SetServing(true);
+  process_metrics.SetServing(true);
+  // Only once serving: whoever reads the file may send traffic at once.
   if (!options.ready_file.empty()) {
     WEFT_RETURN_IF_ERROR(
         WriteReadyFile(options.ready_file, grpc_server->port(), metrics_server->port()));
   }
-  grpc_server->SetServing(true);
-  process_metrics.SetServing(true);
   WEFT_LOG(INFO) << "weft-" << options.service_name << " serving: gRPC port " << grpc_server->port()
                  << ", metrics port " << metrics_server->port();
 
@@ -67,11 +67,14 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
   ExitOnSecondShutdownSignal();
   const absl::Duration drain = DrainTimeout(config);
   WEFT_LOG(INFO) << "signal " << signal << ": draining (deadline " << absl::FormatDuration(drain)
-                 << ")";
+                 << ", not-serving grace " << absl::FormatDuration(NotServingGrace(config)) << ")";
   process_metrics.SetServing(false);
-  grpc_server->Drain(drain);
+  // The metrics listener takes a while to stop (civetweb polls); stop it
+  // alongside the gRPC drain so that the process exits within the deadline.
+  std::thread stop_metrics([&metrics_server] { metrics_server.reset(); });
+  grpc_server->Drain(drain, NotServingGrace(config));
+  stop_metrics.join();
   grpc_server.reset();
-  metrics_server.reset();
   WEFT_LOG(INFO) << "weft-" << options.service_name << " stopped";
   return absl::OkStatus();
 }

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
-namespace weft::testing {
+namespace weft::testutil {
 
 absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const std::string& path,
                                      absl::Duration timeout) {
@@ -89,4 +89,4 @@ absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const st
   return response;
 }
 
-}  // namespace weft::testing
+}  // namespace weft::testutil

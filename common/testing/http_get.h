@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace weft::testing {
+namespace weft::testutil {
 
 struct HttpResponse {
   int status_code = 0;
@@ -20,6 +20,6 @@ struct HttpResponse {
 absl::StatusOr<HttpResponse> HttpGet(const std::string& host, int port, const std::string& path,
                                      absl::Duration timeout = absl::Seconds(10));
 
-}  // namespace weft::testing
+}  // namespace weft::testutil
 
 #endif  // WEFT_COMMON_TESTING_HTTP_GET_H_

@@ -21,7 +21,7 @@
 
 extern char** environ;
 
-namespace weft::testing {
+namespace weft::testutil {
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(const std::vector<std::string>& argv,
                                                               const std::string& log_path) {
@@ -128,4 +128,4 @@ absl::StatusOr<ReadyInfo> WaitForReadyFile(const std::string& path, Subprocess& 
       "no ready file ", path, " after ", absl::FormatDuration(timeout), "; log:\n", process.Log()));
 }
 
-}  // namespace weft::testing
+}  // namespace weft::testutil

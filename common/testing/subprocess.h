@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace weft::testing {
+namespace weft::testutil {
 
 class Subprocess {
  public:
@@ -59,6 +59,6 @@ struct ReadyInfo {
 absl::StatusOr<ReadyInfo> WaitForReadyFile(const std::string& path, Subprocess& process,
                                            absl::Duration timeout);
 
-}  // namespace weft::testing
+}  // namespace weft::testutil
 
 #endif  // WEFT_COMMON_TESTING_SUBPROCESS_H_

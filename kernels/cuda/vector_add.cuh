@@ -6,9 +6,9 @@
 
 namespace weft::kernels::device {
 
-// Grid-stride loop, so any grid size covers any n.
-__global__ void VectorAddKernel(const float* __restrict__ a, const float* __restrict__ b,
-                                float* out, int64_t n) {
+// Grid-stride loop, so any grid size covers any n. No __restrict__: `out`
+// may alias `a` or `b` (vector_add.h).
+__global__ void VectorAddKernel(const float* a, const float* b, float* out, int64_t n) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
        i += stride) {
