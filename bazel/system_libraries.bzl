@@ -26,6 +26,9 @@ def weft_system_libraries():
             "gtest": {"modules": ["gtest"], "debian_package": "libgtest-dev"},
             "gtest_main": {"modules": ["gtest_main"], "debian_package": "libgtest-dev"},
             "gmock": {"modules": ["gmock", "gtest_main"], "debian_package": "libgmock-dev"},
+            # Header-only JSON (config.json, tokenizer.json, safetensors headers).
+            "nlohmann_json": {"modules": ["nlohmann_json"], "debian_package": "nlohmann-json3-dev"},
+            "re2": {"modules": ["re2"], "debian_package": "libre2-dev"},
             "benchmark": {"modules": ["benchmark"], "debian_package": "libbenchmark-dev", "extra_linkopts": ["-lpthread"]},
         },
     )

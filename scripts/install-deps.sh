@@ -21,6 +21,8 @@ packages=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev
+  nlohmann-json3-dev
+  libre2-dev
   clang
   clang-format
   libclang-rt-14-dev
