@@ -9,17 +9,17 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/base/mutex.h"
 
 namespace weft {
 namespace {
 
 std::atomic<int> g_min_severity{static_cast<int>(LogSeverity::kInfo)};
 
-absl::Mutex& OutputMutex() {
-  static absl::Mutex* mu = new absl::Mutex();
+Mutex& OutputMutex() {
+  static Mutex* mu = new Mutex();
   return *mu;
 }
 
@@ -67,7 +67,7 @@ LogMessage::~LogMessage() {
       absl::FormatTime("%Y%m%d %H:%M:%E6S", absl::Now(), absl::UTCTimeZone());
   std::string text = stream_.str();
   {
-    absl::MutexLock lock(&OutputMutex());
+    MutexLock lock(&OutputMutex());
     std::fprintf(stderr, "%c%s %d %s:%d] %s\n", kSeverityLetter[static_cast<int>(severity_)],
                  prefix.c_str(), static_cast<int>(gettid()), Basename(file_), line_, text.c_str());
     std::fflush(stderr);

@@ -68,7 +68,7 @@ GrpcServer::GrpcServer(std::unique_ptr<grpc::Server> server, int port,
 GrpcServer::~GrpcServer() { Drain(absl::ZeroDuration()); }
 
 void GrpcServer::SetServing(bool serving) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (draining_) return;
   grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
   if (health == nullptr) return;
@@ -80,7 +80,7 @@ void GrpcServer::Drain(absl::Duration timeout, absl::Duration not_serving_grace)
   const absl::Time start = absl::Now();
   bool first = false;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     first = !draining_;
     draining_ = true;
     if (first) {

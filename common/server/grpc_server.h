@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/base/mutex.h"
+#include "common/base/notification.h"
 #include "common/metrics/grpc_server_metrics.h"
 
 namespace weft {
@@ -70,10 +70,10 @@ class GrpcServer {
   // Thread-safe itself; the pointer is constant after construction.
   const std::unique_ptr<grpc::Server> server_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   // Set by the first Drain(); SetServing is ignored from then on.
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Notification stopped_;
+  Notification stopped_;
 };
 
 }  // namespace weft
