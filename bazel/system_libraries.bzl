@@ -28,6 +28,8 @@ def weft_system_libraries():
             "gmock": {"modules": ["gmock", "gtest_main"], "debian_package": "libgmock-dev"},
             # Header-only JSON (config.json, tokenizer.json, safetensors headers).
             "nlohmann_json": {"modules": ["nlohmann_json"], "debian_package": "nlohmann-json3-dev"},
+            # SHA-256 for content hashes of KV blocks.
+            "crypto": {"modules": ["libcrypto"], "debian_package": "libssl-dev"},
             "re2": {"modules": ["re2"], "debian_package": "libre2-dev"},
             "benchmark": {"modules": ["benchmark"], "debian_package": "libbenchmark-dev", "extra_linkopts": ["-lpthread"]},
         },

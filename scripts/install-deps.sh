@@ -23,6 +23,7 @@ packages=(
   libbenchmark-dev
   nlohmann-json3-dev
   libre2-dev
+  libssl-dev
   clang
   clang-format
   libclang-rt-14-dev
