@@ -30,6 +30,8 @@ def weft_system_libraries():
             "nlohmann_json": {"modules": ["nlohmann_json"], "debian_package": "nlohmann-json3-dev"},
             # SHA-256 for content hashes of KV blocks.
             "crypto": {"modules": ["libcrypto"], "debian_package": "libssl-dev"},
+            # BLAS for the CPU backend's matrix products.
+            "openblas": {"modules": ["openblas"], "debian_package": "libopenblas-dev"},
             "re2": {"modules": ["re2"], "debian_package": "libre2-dev"},
             "benchmark": {"modules": ["benchmark"], "debian_package": "libbenchmark-dev", "extra_linkopts": ["-lpthread"]},
         },

@@ -24,6 +24,7 @@ packages=(
   nlohmann-json3-dev
   libre2-dev
   libssl-dev
+  libopenblas-dev
   clang
   clang-format
   libclang-rt-14-dev
