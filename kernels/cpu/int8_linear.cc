@@ -1,0 +1,54 @@
+#include "kernels/cpu/int8_linear.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace weft::kernels::cpu {
+namespace {
+
+// Symmetric: scale = max|v| / 127, q = round(v / scale) in [-127, 127].
+float QuantizeRow(const float* v, int64_t k, int8_t* q) {
+  float max_abs = 0.0f;
+  for (int64_t i = 0; i < k; ++i) max_abs = std::max(max_abs, std::abs(v[i]));
+  const float scale = max_abs > 0.0f ? max_abs / 127.0f : 1.0f;
+  const float inv = 1.0f / scale;
+  for (int64_t i = 0; i < k; ++i) {
+    q[i] = static_cast<int8_t>(std::clamp(std::nearbyint(v[i] * inv), -127.0f, 127.0f));
+  }
+  return scale;
+}
+
+}  // namespace
+
+Int8Weight QuantizeWeightPerChannel(const float* w, int64_t n, int64_t k) {
+  Int8Weight out;
+  out.n = n;
+  out.k = k;
+  out.values.resize(n * k);
+  out.scales.resize(n);
+  for (int64_t j = 0; j < n; ++j) out.scales[j] = QuantizeRow(w + j * k, k, &out.values[j * k]);
+  return out;
+}
+
+void QuantizeActivationsPerToken(const float* x, int64_t m, int64_t k, int8_t* q, float* scales) {
+  for (int64_t i = 0; i < m; ++i) scales[i] = QuantizeRow(x + i * k, k, q + i * k);
+}
+
+void Int8Linear(const float* x, int64_t m, const Int8Weight& w, const float* bias, float* y) {
+  std::vector<int8_t> xq(m * w.k);
+  std::vector<float> x_scales(m);
+  QuantizeActivationsPerToken(x, m, w.k, xq.data(), x_scales.data());
+  for (int64_t i = 0; i < m; ++i) {
+    const int8_t* a = xq.data() + i * w.k;
+    for (int64_t j = 0; j < w.n; ++j) {
+      const int8_t* b = w.values.data() + j * w.k;
+      int32_t acc = 0;
+      for (int64_t kk = 0; kk < w.k; ++kk) acc += int32_t{a[kk]} * int32_t{b[kk]};
+      // Epilogue: per-token x per-channel dequantization, then bias.
+      y[i * w.n + j] =
+          static_cast<float>(acc) * x_scales[i] * w.scales[j] + (bias != nullptr ? bias[j] : 0.0f);
+    }
+  }
+}
+
+}  // namespace weft::kernels::cpu
