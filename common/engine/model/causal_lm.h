@@ -1,0 +1,34 @@
+// A causal language model on a backend: one forward step over a ForwardBatch,
+// KV written into the backend's paged cache, logits for the requested
+// positions. What schedulers and services see of a model.
+#ifndef WEFT_COMMON_ENGINE_MODEL_CAUSAL_LM_H_
+#define WEFT_COMMON_ENGINE_MODEL_CAUSAL_LM_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/checkpoint/model_config.h"
+#include "common/engine/model/forward_batch.h"
+#include "common/engine/model/kv_memory.h"
+
+namespace weft::engine {
+
+class CausalLm {
+ public:
+  virtual ~CausalLm() = default;
+
+  virtual const checkpoint::ModelConfig& config() const = 0;
+  // The shape of the KV cache this model needs.
+  virtual KvLayout kv_layout() const = 0;
+
+  // Runs `batch`. Writes every token's KV into `kv` at its slot; `logits`
+  // becomes [batch.logit_indices.size(), vocab_size]. InvalidArgument for an
+  // inconsistent batch (sizes, token ids outside the vocabulary, slots outside
+  // the cache). Thread-compatible: concurrent calls need distinct `kv`.
+  virtual absl::Status Forward(const ForwardBatch& batch, CpuKvMemory& kv,
+                               std::vector<float>* logits) const = 0;
+};
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_MODEL_CAUSAL_LM_H_

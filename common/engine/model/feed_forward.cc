@@ -1,0 +1,59 @@
+#include "common/engine/model/feed_forward.h"
+
+#include <utility>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/moe_experts.h"
+
+namespace weft::engine {
+
+namespace cpu = kernels::cpu;
+
+void DenseMlp::Forward(const float* h, int64_t tokens, float* out) const {
+  std::vector<float> gate_up(tokens * 2 * w_.inter), act(tokens * w_.inter);
+  cpu::Linear(h, tokens, w_.hidden, w_.gate_up.data(), 2 * w_.inter, nullptr, gate_up.data());
+  cpu::SiluAndMul(gate_up.data(), tokens, w_.inter, act.data());
+  cpu::Linear(act.data(), tokens, w_.inter, w_.down.data(), w_.hidden, nullptr, out);
+}
+
+MoeBlock::MoeBlock(std::vector<float> router, std::vector<MlpWeights> experts,
+                   std::optional<SoftmaxRouting> softmax,
+                   std::optional<GroupedSigmoidRouting> grouped, std::optional<MlpWeights> shared)
+    : router_(std::move(router)),
+      experts_(std::move(experts)),
+      softmax_(std::move(softmax)),
+      grouped_(std::move(grouped)) {
+  for (const MlpWeights& e : experts_) {
+    gate_up_ptrs_.push_back(e.gate_up.data());
+    down_ptrs_.push_back(e.down.data());
+  }
+  if (shared.has_value()) shared_.emplace(std::move(*shared));
+}
+
+void MoeBlock::Forward(const float* h, int64_t tokens, float* out) const {
+  const int32_t num_experts = static_cast<int32_t>(experts_.size());
+  const int64_t hidden = experts_.front().hidden;
+  std::vector<float> logits(tokens * num_experts);
+  cpu::Linear(h, tokens, hidden, router_.data(), num_experts, nullptr, logits.data());
+  const int32_t top_k = softmax_.has_value() ? softmax_->top_k : grouped_->params.top_k;
+  std::vector<int32_t> ids(tokens * top_k);
+  std::vector<float> weights(tokens * top_k);
+  if (softmax_.has_value()) {
+    cpu::SoftmaxTopK(logits.data(), tokens, num_experts, top_k, softmax_->normalize, ids.data(),
+                     weights.data());
+  } else {
+    cpu::GroupedSigmoidTopK(logits.data(), grouped_->correction_bias.data(), tokens,
+                            grouped_->params, ids.data(), weights.data());
+  }
+  cpu::MoeExperts(
+      {gate_up_ptrs_.data(), down_ptrs_.data(), num_experts, hidden, experts_.front().inter}, h,
+      tokens, top_k, ids.data(), weights.data(), out);
+  if (shared_.has_value()) {
+    std::vector<float> shared_out(tokens * hidden);
+    shared_->Forward(h, tokens, shared_out.data());
+    for (int64_t i = 0; i < tokens * hidden; ++i) out[i] += shared_out[i];
+  }
+}
+
+}  // namespace weft::engine

@@ -1,0 +1,64 @@
+// The feed-forward halves of decoder layers on the CPU: the dense SiLU-gated
+// MLP, and the MoE blocks of Qwen3-MoE (softmax top-k) and DeepSeek-V3
+// (sigmoid, bias-corrected, group-limited top-k, scaled, plus shared experts).
+#ifndef WEFT_COMMON_ENGINE_MODEL_FEED_FORWARD_H_
+#define WEFT_COMMON_ENGINE_MODEL_FEED_FORWARD_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/engine/model/layers.h"
+#include "kernels/cpu/moe_routing.h"
+
+namespace weft::engine {
+
+struct MlpWeights {
+  std::vector<float> gate_up;  // [2 * inter, hidden]: gate rows, then up rows
+  std::vector<float> down;     // [hidden, inter]
+  int64_t hidden = 0;
+  int64_t inter = 0;
+};
+
+class DenseMlp final : public FeedForwardLayer {
+ public:
+  explicit DenseMlp(MlpWeights weights) : w_(std::move(weights)) {}
+  void Forward(const float* h, int64_t tokens, float* out) const override;
+
+ private:
+  MlpWeights w_;
+};
+
+// Routing rule of an MoE block.
+struct SoftmaxRouting {
+  int32_t top_k = 0;
+  bool normalize = false;
+};
+struct GroupedSigmoidRouting {
+  kernels::cpu::GroupedTopKParams params;
+  std::vector<float> correction_bias;  // [num_experts]
+};
+
+class MoeBlock final : public FeedForwardLayer {
+ public:
+  // `router`: [num_experts, hidden]. `experts`: one MLP per expert, all of
+  // the same shape. `shared`: DeepSeek's shared experts (one MLP), if any.
+  MoeBlock(std::vector<float> router, std::vector<MlpWeights> experts,
+           std::optional<SoftmaxRouting> softmax, std::optional<GroupedSigmoidRouting> grouped,
+           std::optional<MlpWeights> shared);
+
+  void Forward(const float* h, int64_t tokens, float* out) const override;
+
+ private:
+  std::vector<float> router_;
+  std::vector<MlpWeights> experts_;
+  std::vector<const float*> gate_up_ptrs_, down_ptrs_;
+  std::optional<SoftmaxRouting> softmax_;
+  std::optional<GroupedSigmoidRouting> grouped_;
+  std::optional<DenseMlp> shared_;
+};
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_MODEL_FEED_FORWARD_H_

@@ -1,0 +1,51 @@
+#include "common/engine/model/kv_memory.h"
+
+#include <algorithm>
+
+namespace weft::engine {
+
+CpuKvMemory::CpuKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t block_size)
+    : layout_(layout),
+      num_blocks_(num_blocks),
+      block_size_(block_size),
+      k_slot_floats_(int64_t{layout.num_kv_heads} * layout.head_dim),
+      v_slot_floats_(layout.latent ? 0 : int64_t{layout.num_kv_heads} * layout.v_head_dim) {
+  const int64_t slots = int64_t{num_blocks} * block_size;
+  k_.assign(layout.num_layers, std::vector<float>(slots * k_slot_floats_, 0.0f));
+  if (!layout.latent)
+    v_.assign(layout.num_layers, std::vector<float>(slots * v_slot_floats_, 0.0f));
+}
+
+kernels::cpu::PagedKvCache CpuKvMemory::Layer(int32_t layer) {
+  kernels::cpu::PagedKvCache c;
+  c.k = k_[layer].data();
+  c.k_slot_stride = k_slot_floats_;
+  c.k_head_stride = layout_.head_dim;
+  if (layout_.latent) {
+    c.v = c.k;
+    c.v_slot_stride = k_slot_floats_;
+    c.v_head_stride = 0;
+  } else {
+    c.v = v_[layer].data();
+    c.v_slot_stride = v_slot_floats_;
+    c.v_head_stride = layout_.v_head_dim;
+  }
+  c.block_size = block_size_;
+  c.num_kv_heads = layout_.num_kv_heads;
+  c.head_dim = layout_.head_dim;
+  c.v_head_dim = layout_.v_head_dim;
+  return c;
+}
+
+void CpuKvMemory::CopyBlock(int32_t src, int32_t dst) {
+  for (int32_t l = 0; l < layout_.num_layers; ++l) {
+    const int64_t kb = int64_t{block_size_} * k_slot_floats_;
+    std::copy_n(k_[l].begin() + src * kb, kb, k_[l].begin() + dst * kb);
+    if (!layout_.latent) {
+      const int64_t vb = int64_t{block_size_} * v_slot_floats_;
+      std::copy_n(v_[l].begin() + src * vb, vb, v_[l].begin() + dst * vb);
+    }
+  }
+}
+
+}  // namespace weft::engine

@@ -1,0 +1,88 @@
+#include "common/engine/model/mla_attention.h"
+
+#include <utility>
+
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/rms_norm.h"
+
+namespace weft::engine {
+
+namespace cpu = kernels::cpu;
+
+MlaAttention::MlaAttention(MlaShape shape, MlaWeights weights, const cpu::RopeTable& rope)
+    : s_(shape), w_(std::move(weights)), rope_(rope) {}
+
+void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::PagedKvCache kv,
+                           float* out) const {
+  const int64_t t = batch.num_tokens();
+  const int64_t nope = s_.qk_nope_head_dim, rope = s_.qk_rope_head_dim, lora = s_.kv_lora_rank;
+  const int64_t qk = nope + rope, heads = s_.num_heads, vd = s_.v_head_dim;
+  const int64_t row = lora + rope;  // one latent cache row
+  const auto layout = s_.rope_interleave ? cpu::RopeLayout::kInterleaved : cpu::RopeLayout::kNeox;
+
+  // Queries: [t, heads, nope + rope].
+  std::vector<float> q(t * heads * qk);
+  if (s_.q_lora_rank > 0) {
+    std::vector<float> qa(t * s_.q_lora_rank);
+    cpu::Linear(h, t, s_.hidden, w_.q_a.data(), s_.q_lora_rank, nullptr, qa.data());
+    cpu::RmsNorm(qa.data(), w_.q_a_norm.data(), t, s_.q_lora_rank, s_.rms_norm_eps, qa.data());
+    cpu::Linear(qa.data(), t, s_.q_lora_rank, w_.q_b.data(), heads * qk, nullptr, q.data());
+  } else {
+    cpu::Linear(h, t, s_.hidden, w_.q.data(), heads * qk, nullptr, q.data());
+  }
+  rope_.Apply(q.data(), batch.positions.data(), t, heads, qk, nope, layout);
+
+  // The new latent rows: [c | k_rope], normalized and rotated, into the cache.
+  std::vector<float> latent(t * row);
+  cpu::Linear(h, t, s_.hidden, w_.kv_a.data(), row, nullptr, latent.data());
+  for (int64_t i = 0; i < t; ++i) {
+    float* c = latent.data() + i * row;
+    cpu::RmsNorm(c, w_.kv_a_norm.data(), 1, lora, s_.rms_norm_eps, c);
+  }
+  rope_.Apply(latent.data(), batch.positions.data(), t, 1, row, lora, layout);
+  cpu::WriteKv(kv, latent.data(), nullptr, batch.slots.data(), t);
+
+  // Absorb: q_latent[h] = W_UK[h]^T q_nope[h], W_UK[h] = kv_b rows
+  // [h*(nope+v), h*(nope+v)+nope) of width lora. Query rows for the MQA
+  // kernel: [q_latent (lora) | q_rope (rope)].
+  std::vector<float> q_abs(t * heads * row, 0.0f);
+  for (int64_t i = 0; i < t; ++i) {
+    for (int64_t hd = 0; hd < heads; ++hd) {
+      const float* qn = q.data() + (i * heads + hd) * qk;
+      float* dst = q_abs.data() + (i * heads + hd) * row;
+      for (int64_t r = 0; r < nope; ++r) {
+        const float* w_row = w_.kv_b.data() + (hd * (nope + vd) + r) * lora;
+        const float coeff = qn[r];
+        for (int64_t j = 0; j < lora; ++j) dst[j] += coeff * w_row[j];
+      }
+      for (int64_t j = 0; j < rope; ++j) dst[lora + j] = qn[nope + j];
+    }
+  }
+  std::vector<float> latent_out(t * heads * lora);
+  cpu::PagedAttention(kv, {.q = q_abs.data(),
+                           .out = latent_out.data(),
+                           .tokens = t,
+                           .num_heads = static_cast<int32_t>(heads),
+                           .scale = s_.softmax_scale,
+                           .sequence_of_token = batch.sequence_of_token.data(),
+                           .context_len = batch.context_len.data(),
+                           .block_tables = batch.block_tables.data(),
+                           .max_blocks_per_sequence = batch.max_blocks_per_sequence});
+  // Expand: o[h] = W_UV[h] latent_out[h], W_UV[h] = kv_b rows
+  // [h*(nope+v)+nope, (h+1)*(nope+v)).
+  std::vector<float> attn(t * heads * vd);
+  for (int64_t i = 0; i < t; ++i) {
+    for (int64_t hd = 0; hd < heads; ++hd) {
+      const float* lat = latent_out.data() + (i * heads + hd) * lora;
+      for (int64_t r = 0; r < vd; ++r) {
+        const float* w_row = w_.kv_b.data() + (hd * (nope + vd) + nope + r) * lora;
+        float acc = 0.0f;
+        for (int64_t j = 0; j < lora; ++j) acc += w_row[j] * lat[j];
+        attn[(i * heads + hd) * vd + r] = acc;
+      }
+    }
+  }
+  cpu::Linear(attn.data(), t, heads * vd, w_.o.data(), s_.hidden, nullptr, out);
+}
+
+}  // namespace weft::engine

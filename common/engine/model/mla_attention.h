@@ -1,0 +1,56 @@
+// DeepSeek-V3 multi-head latent attention in the weight-absorbed form.
+//
+// The cache holds, per token and layer, the compressed latent c (after
+// kv_a_layernorm, kv_lora_rank floats) and the decoupled RoPE key (rope dims,
+// after rotation): one row shared by all heads. Queries are absorbed into
+// the latent space (q_nope . W_UK per head), attention runs as MQA over the
+// latent rows, and each head's latent output is expanded by W_UV before
+// o_proj. Prefill and decode both use this form.
+#ifndef WEFT_COMMON_ENGINE_MODEL_MLA_ATTENTION_H_
+#define WEFT_COMMON_ENGINE_MODEL_MLA_ATTENTION_H_
+
+#include <vector>
+
+#include "common/engine/model/layers.h"
+#include "kernels/cpu/rope.h"
+
+namespace weft::engine {
+
+struct MlaShape {
+  int64_t hidden = 0;
+  int32_t num_heads = 0;
+  int32_t q_lora_rank = 0;  // 0: q_proj without compression
+  int32_t kv_lora_rank = 0;
+  int32_t qk_nope_head_dim = 0;
+  int32_t qk_rope_head_dim = 0;
+  int32_t v_head_dim = 0;
+  bool rope_interleave = true;
+  float rms_norm_eps = 1e-6f;
+  float softmax_scale = 1.0f;  // qk_head_dim^-0.5, times YaRN's mscale^2
+};
+
+struct MlaWeights {
+  std::vector<float> q_a, q_a_norm, q_b;  // with q_lora_rank
+  std::vector<float> q;                   // without
+  std::vector<float> kv_a;                // [kv_lora + rope, H]
+  std::vector<float> kv_a_norm;           // [kv_lora]
+  std::vector<float> kv_b;                // [heads * (nope + v), kv_lora]
+  std::vector<float> o;                   // [H, heads * v]
+};
+
+class MlaAttention final : public AttentionLayer {
+ public:
+  MlaAttention(MlaShape shape, MlaWeights weights, const kernels::cpu::RopeTable& rope);
+
+  void Forward(const float* h, const ForwardBatch& batch, kernels::cpu::PagedKvCache kv,
+               float* out) const override;
+
+ private:
+  MlaShape s_;
+  MlaWeights w_;
+  const kernels::cpu::RopeTable& rope_;
+};
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_MODEL_MLA_ATTENTION_H_

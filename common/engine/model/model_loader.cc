@@ -1,0 +1,236 @@
+#include "common/engine/model/model_loader.h"
+
+#include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/checkpoint/tensor_expectations.h"
+#include "common/engine/model/decoder_model.h"
+#include "common/engine/model/feed_forward.h"
+#include "common/engine/model/gqa_attention.h"
+#include "common/engine/model/mla_attention.h"
+#include "common/engine/model/weight_loader.h"
+#include "common/status/status_macros.h"
+
+namespace weft::engine {
+namespace {
+
+using checkpoint::Architecture;
+using checkpoint::ModelConfig;
+
+kernels::cpu::RopeParams RopeParamsFor(const ModelConfig& c, int32_t rotary_dim) {
+  kernels::cpu::RopeParams p;
+  p.rotary_dim = rotary_dim;
+  p.theta = c.rope.theta;
+  p.factor = c.rope.factor;
+  p.low_freq_factor = c.rope.low_freq_factor;
+  p.high_freq_factor = c.rope.high_freq_factor;
+  p.original_max_position_embeddings = c.rope.original_max_position_embeddings > 0
+                                           ? c.rope.original_max_position_embeddings
+                                           : c.max_position_embeddings;
+  p.beta_fast = c.rope.beta_fast;
+  p.beta_slow = c.rope.beta_slow;
+  p.mscale = c.rope.mscale;
+  p.mscale_all_dim = c.rope.mscale_all_dim;
+  p.attention_factor = c.rope.attention_factor.value_or(0.0);
+  p.truncate = c.rope.truncate;
+  switch (c.rope.type) {
+    case checkpoint::RopeType::kDefault:
+      p.type = kernels::cpu::RopeType::kDefault;
+      break;
+    case checkpoint::RopeType::kLinear:
+      p.type = kernels::cpu::RopeType::kLinear;
+      break;
+    case checkpoint::RopeType::kLlama3:
+      p.type = kernels::cpu::RopeType::kLlama3;
+      break;
+    case checkpoint::RopeType::kYarn:
+      p.type = kernels::cpu::RopeType::kYarn;
+      break;
+  }
+  return p;
+}
+
+absl::StatusOr<MlpWeights> LoadMlp(const WeightLoader& w, const std::string& prefix, int64_t hidden,
+                                   int64_t inter) {
+  MlpWeights mlp;
+  mlp.hidden = hidden;
+  mlp.inter = inter;
+  WEFT_ASSIGN_OR_RETURN(mlp.gate_up,
+                        w.LoadStacked({prefix + ".gate_proj.weight", prefix + ".up_proj.weight"},
+                                      {inter, inter}, hidden));
+  WEFT_ASSIGN_OR_RETURN(mlp.down, w.Load(prefix + ".down_proj.weight", {hidden, inter}));
+  return mlp;
+}
+
+absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelConfig& c,
+                                                                  const WeightLoader& w,
+                                                                  int64_t layer) {
+  const std::string prefix = absl::StrCat("model.layers.", layer, ".mlp");
+  const int64_t hidden = c.hidden_size;
+  if (!c.IsMoeLayer(layer)) {
+    WEFT_ASSIGN_OR_RETURN(MlpWeights mlp, LoadMlp(w, prefix, hidden, c.intermediate_size));
+    return std::unique_ptr<FeedForwardLayer>(new DenseMlp(std::move(mlp)));
+  }
+  const int64_t experts = c.moe.num_experts;
+  WEFT_ASSIGN_OR_RETURN(std::vector<float> router,
+                        w.Load(prefix + ".gate.weight", {experts, hidden}));
+  std::vector<MlpWeights> expert_weights;
+  for (int64_t e = 0; e < experts; ++e) {
+    WEFT_ASSIGN_OR_RETURN(MlpWeights mlp, LoadMlp(w, absl::StrCat(prefix, ".experts.", e), hidden,
+                                                  c.moe.moe_intermediate_size));
+    expert_weights.push_back(std::move(mlp));
+  }
+  std::optional<SoftmaxRouting> softmax;
+  std::optional<GroupedSigmoidRouting> grouped;
+  std::optional<MlpWeights> shared;
+  if (c.architecture == Architecture::kDeepseekV3) {
+    GroupedSigmoidRouting g;
+    g.params.num_experts = static_cast<int32_t>(experts);
+    g.params.n_group = static_cast<int32_t>(c.moe.n_group);
+    g.params.topk_group = static_cast<int32_t>(c.moe.topk_group);
+    g.params.top_k = static_cast<int32_t>(c.moe.num_experts_per_tok);
+    g.params.normalize = c.moe.norm_topk_prob;
+    g.params.routed_scaling_factor = static_cast<float>(c.moe.routed_scaling_factor);
+    WEFT_ASSIGN_OR_RETURN(g.correction_bias,
+                          w.Load(prefix + ".gate.e_score_correction_bias", {experts}));
+    grouped = std::move(g);
+    if (c.moe.n_shared_experts > 0) {
+      WEFT_ASSIGN_OR_RETURN(shared, LoadMlp(w, prefix + ".shared_experts", hidden,
+                                            c.moe.moe_intermediate_size * c.moe.n_shared_experts));
+    }
+  } else {
+    softmax = SoftmaxRouting{static_cast<int32_t>(c.moe.num_experts_per_tok), c.moe.norm_topk_prob};
+  }
+  return std::unique_ptr<FeedForwardLayer>(
+      new MoeBlock(std::move(router), std::move(expert_weights), std::move(softmax),
+                   std::move(grouped), std::move(shared)));
+}
+
+absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, const WeightLoader& w,
+                                                        int64_t layer,
+                                                        const kernels::cpu::RopeTable& rope) {
+  const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
+  GqaShape shape{c.hidden_size, static_cast<int32_t>(c.num_attention_heads),
+                 static_cast<int32_t>(c.num_key_value_heads), static_cast<int32_t>(c.head_dim),
+                 static_cast<float>(c.rms_norm_eps)};
+  const int64_t q_dim = c.num_attention_heads * c.head_dim;
+  const int64_t kv_dim = c.num_key_value_heads * c.head_dim;
+  GqaWeights g;
+  WEFT_ASSIGN_OR_RETURN(g.q, w.Load(p + ".q_proj.weight", {q_dim, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(g.k, w.Load(p + ".k_proj.weight", {kv_dim, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(g.v, w.Load(p + ".v_proj.weight", {kv_dim, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(g.o, w.Load(p + ".o_proj.weight", {c.hidden_size, q_dim}));
+  if (c.attention_bias) {
+    WEFT_ASSIGN_OR_RETURN(g.q_bias, w.Load(p + ".q_proj.bias", {q_dim}));
+    WEFT_ASSIGN_OR_RETURN(g.k_bias, w.Load(p + ".k_proj.bias", {kv_dim}));
+    WEFT_ASSIGN_OR_RETURN(g.v_bias, w.Load(p + ".v_proj.bias", {kv_dim}));
+  }
+  if (c.architecture == Architecture::kQwen3Moe) {
+    WEFT_ASSIGN_OR_RETURN(g.q_norm, w.Load(p + ".q_norm.weight", {c.head_dim}));
+    WEFT_ASSIGN_OR_RETURN(g.k_norm, w.Load(p + ".k_norm.weight", {c.head_dim}));
+  }
+  return std::unique_ptr<AttentionLayer>(new GqaAttention(shape, std::move(g), rope));
+}
+
+absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, const WeightLoader& w,
+                                                        int64_t layer,
+                                                        const kernels::cpu::RopeTable& rope) {
+  const checkpoint::MlaConfig& m = *c.mla;
+  const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
+  MlaShape s;
+  s.hidden = c.hidden_size;
+  s.num_heads = static_cast<int32_t>(c.num_attention_heads);
+  s.q_lora_rank = static_cast<int32_t>(m.q_lora_rank.value_or(0));
+  s.kv_lora_rank = static_cast<int32_t>(m.kv_lora_rank);
+  s.qk_nope_head_dim = static_cast<int32_t>(m.qk_nope_head_dim);
+  s.qk_rope_head_dim = static_cast<int32_t>(m.qk_rope_head_dim);
+  s.v_head_dim = static_cast<int32_t>(m.v_head_dim);
+  s.rope_interleave = m.rope_interleave;
+  s.rms_norm_eps = static_cast<float>(c.rms_norm_eps);
+  double scale = 1.0 / std::sqrt(static_cast<double>(m.qk_head_dim()));
+  if (c.rope.type == checkpoint::RopeType::kYarn && c.rope.mscale_all_dim > 0.0) {
+    const double mscale = kernels::cpu::YarnMscale(c.rope.factor, c.rope.mscale_all_dim);
+    scale *= mscale * mscale;
+  }
+  s.softmax_scale = static_cast<float>(scale);
+  const int64_t heads = c.num_attention_heads;
+  MlaWeights mw;
+  if (s.q_lora_rank > 0) {
+    WEFT_ASSIGN_OR_RETURN(mw.q_a, w.Load(p + ".q_a_proj.weight", {s.q_lora_rank, c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(mw.q_a_norm, w.Load(p + ".q_a_layernorm.weight", {s.q_lora_rank}));
+    WEFT_ASSIGN_OR_RETURN(mw.q_b,
+                          w.Load(p + ".q_b_proj.weight", {heads * m.qk_head_dim(), s.q_lora_rank}));
+  } else {
+    WEFT_ASSIGN_OR_RETURN(mw.q,
+                          w.Load(p + ".q_proj.weight", {heads * m.qk_head_dim(), c.hidden_size}));
+  }
+  WEFT_ASSIGN_OR_RETURN(mw.kv_a, w.Load(p + ".kv_a_proj_with_mqa.weight",
+                                        {m.kv_lora_rank + m.qk_rope_head_dim, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(mw.kv_a_norm, w.Load(p + ".kv_a_layernorm.weight", {m.kv_lora_rank}));
+  WEFT_ASSIGN_OR_RETURN(mw.kv_b,
+                        w.Load(p + ".kv_b_proj.weight",
+                               {heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank}));
+  WEFT_ASSIGN_OR_RETURN(mw.o, w.Load(p + ".o_proj.weight", {c.hidden_size, heads * m.v_head_dim}));
+  return std::unique_ptr<AttentionLayer>(new MlaAttention(s, std::move(mw), rope));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& c,
+                                                        const checkpoint::Checkpoint& checkpoint) {
+  WEFT_RETURN_IF_ERROR(checkpoint::ValidateCheckpoint(checkpoint, c));
+  const WeightLoader w(checkpoint);
+  const bool mla = c.architecture == Architecture::kDeepseekV3;
+  if (mla && !c.mla.has_value()) {
+    return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
+  }
+  KvLayout kv;
+  kv.num_layers = static_cast<int32_t>(c.num_hidden_layers);
+  if (mla) {
+    kv.num_kv_heads = 1;
+    kv.head_dim = static_cast<int32_t>(c.mla->kv_lora_rank + c.mla->qk_rope_head_dim);
+    kv.v_head_dim = static_cast<int32_t>(c.mla->kv_lora_rank);
+    kv.latent = true;
+  } else {
+    kv.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
+    kv.head_dim = kv.v_head_dim = static_cast<int32_t>(c.head_dim);
+  }
+  const int32_t rotary_dim = static_cast<int32_t>(mla ? c.mla->qk_rope_head_dim : c.head_dim);
+  auto rope = std::make_unique<kernels::cpu::RopeTable>(RopeParamsFor(c, rotary_dim));
+
+  DecoderWeights dw;
+  WEFT_ASSIGN_OR_RETURN(dw.embed,
+                        w.Load("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(dw.norm, w.Load("model.norm.weight", {c.hidden_size}));
+  if (!c.tie_word_embeddings) {
+    WEFT_ASSIGN_OR_RETURN(dw.lm_head, w.Load("lm_head.weight", {c.vocab_size, c.hidden_size}));
+  }
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    DecoderLayer layer;
+    const std::string p = absl::StrCat("model.layers.", l);
+    WEFT_ASSIGN_OR_RETURN(layer.input_norm, w.Load(p + ".input_layernorm.weight", {c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
+                          w.Load(p + ".post_attention_layernorm.weight", {c.hidden_size}));
+    if (mla) {
+      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadMla(c, w, l, *rope));
+    } else {
+      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, *rope));
+    }
+    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l));
+    dw.layers.push_back(std::move(layer));
+  }
+  return std::unique_ptr<CausalLm>(new DecoderModel(c, kv, std::move(rope), std::move(dw)));
+}
+
+absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir) {
+  WEFT_ASSIGN_OR_RETURN(ModelConfig config,
+                        checkpoint::LoadModelConfig(model_dir + "/config.json"));
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<checkpoint::Checkpoint> ckpt,
+                        checkpoint::Checkpoint::Open(model_dir));
+  return BuildCpuModel(config, *ckpt);
+}
+
+}  // namespace weft::engine

@@ -1,0 +1,28 @@
+// Builds a CPU-backend model from a Hugging Face model directory: parses
+// config.json, opens the safetensors checkpoint, checks every tensor against
+// what the architecture needs (missing, mis-shaped or unexpected tensors and
+// unsupported features are errors before anything runs), and assembles the
+// decoder from its parts.
+#ifndef WEFT_COMMON_ENGINE_MODEL_MODEL_LOADER_H_
+#define WEFT_COMMON_ENGINE_MODEL_MODEL_LOADER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/checkpoint/checkpoint.h"
+#include "common/checkpoint/model_config.h"
+#include "common/engine/model/causal_lm.h"
+
+namespace weft::engine {
+
+absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir);
+
+// As above, from a parsed config and an open checkpoint (e.g. dummy weights
+// built in memory).
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const checkpoint::ModelConfig& config,
+                                                        const checkpoint::Checkpoint& checkpoint);
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_MODEL_MODEL_LOADER_H_
