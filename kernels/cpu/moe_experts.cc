@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "kernels/cpu/activation.h"
-#include "kernels/cpu/linear.h"
+#include "kernels/cpu/weight_ref.h"
 
 namespace weft::kernels::cpu {
 
@@ -27,9 +27,9 @@ void MoeExperts(const MoeExpertWeights& e, const float* x, int64_t tokens, int32
     gate_up.resize(m * 2 * e.inter);
     act.resize(m * e.inter);
     down.resize(m * e.hidden);
-    Linear(gathered.data(), m, e.hidden, e.gate_up[expert], 2 * e.inter, nullptr, gate_up.data());
+    MatMul(gathered.data(), m, e.gate_up[expert], nullptr, gate_up.data());
     SiluAndMul(gate_up.data(), m, e.inter, act.data());
-    Linear(act.data(), m, e.inter, e.down[expert], e.hidden, nullptr, down.data());
+    MatMul(act.data(), m, e.down[expert], nullptr, down.data());
     // Combine: weighted scatter-add back to each token.
     for (int64_t r = 0; r < m; ++r) {
       const float w = weights[rows[r]];

@@ -7,14 +7,16 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/weight_ref.h"
+
 namespace weft::kernels::cpu {
 
 struct MoeExpertWeights {
   // Per expert e: gate_up[e] is [2 * inter, hidden] (gate rows, then up rows),
-  // down[e] is [hidden, inter]. Pointers to num_experts arrays of pointers,
-  // so experts need not be contiguous.
-  const float* const* gate_up = nullptr;
-  const float* const* down = nullptr;
+  // down[e] is [hidden, inter], each float32 or INT8. Arrays of num_experts
+  // entries, so experts need not be contiguous.
+  const WeightRef* gate_up = nullptr;
+  const WeightRef* down = nullptr;
   int32_t num_experts = 0;
   int64_t hidden = 0;
   int64_t inter = 0;

@@ -18,19 +18,19 @@ TEST(MoeExperts, MatchesPerTokenReferenceWithEmptyExperts) {
   const int32_t experts = 6, top_k = 2;
   const int64_t hidden = 20, inter = 12, tokens = 5;
   std::vector<std::vector<float>> gate_up(experts), down(experts);
-  std::vector<const float*> gate_up_ptrs(experts), down_ptrs(experts);
+  std::vector<WeightRef> gate_up_refs(experts), down_refs(experts);
   for (int32_t e = 0; e < experts; ++e) {
     gate_up[e] = RandomVector(2 * inter * hidden, 100 + e, 0.2f);
     down[e] = RandomVector(hidden * inter, 200 + e, 0.2f);
-    gate_up_ptrs[e] = gate_up[e].data();
-    down_ptrs[e] = down[e].data();
+    gate_up_refs[e] = {gate_up[e].data(), nullptr, 2 * inter, hidden};
+    down_refs[e] = {down[e].data(), nullptr, hidden, inter};
   }
   auto x = RandomVector(tokens * hidden, 1);
   // Experts 4 and 5 get no token; expert 1 gets several.
   const std::vector<int32_t> ids = {1, 0, 1, 2, 3, 1, 0, 2, 1, 3};
   const std::vector<float> weights = {0.7f, 0.3f, 0.5f, 0.5f, 0.9f, 0.1f, 0.4f, 0.6f, 1.0f, 0.2f};
   std::vector<float> out(tokens * hidden, NAN);
-  MoeExperts({gate_up_ptrs.data(), down_ptrs.data(), experts, hidden, inter}, x.data(), tokens,
+  MoeExperts({gate_up_refs.data(), down_refs.data(), experts, hidden, inter}, x.data(), tokens,
              top_k, ids.data(), weights.data(), out.data());
   std::vector<double> ref(tokens * hidden, 0.0);
   for (int64_t t = 0; t < tokens; ++t) {

@@ -12,9 +12,9 @@ namespace cpu = kernels::cpu;
 
 void DenseMlp::Forward(const float* h, int64_t tokens, float* out) const {
   std::vector<float> gate_up(tokens * 2 * w_.inter), act(tokens * w_.inter);
-  cpu::Linear(h, tokens, w_.hidden, w_.gate_up.data(), 2 * w_.inter, nullptr, gate_up.data());
+  w_.gate_up.Forward(h, tokens, nullptr, gate_up.data());
   cpu::SiluAndMul(gate_up.data(), tokens, w_.inter, act.data());
-  cpu::Linear(act.data(), tokens, w_.inter, w_.down.data(), w_.hidden, nullptr, out);
+  w_.down.Forward(act.data(), tokens, nullptr, out);
 }
 
 MoeBlock::MoeBlock(std::vector<float> router, std::vector<MlpWeights> experts,
@@ -25,8 +25,8 @@ MoeBlock::MoeBlock(std::vector<float> router, std::vector<MlpWeights> experts,
       softmax_(std::move(softmax)),
       grouped_(std::move(grouped)) {
   for (const MlpWeights& e : experts_) {
-    gate_up_ptrs_.push_back(e.gate_up.data());
-    down_ptrs_.push_back(e.down.data());
+    gate_up_refs_.push_back(e.gate_up.ref());
+    down_refs_.push_back(e.down.ref());
   }
   if (shared.has_value()) shared_.emplace(std::move(*shared));
 }
@@ -47,7 +47,7 @@ void MoeBlock::Forward(const float* h, int64_t tokens, float* out) const {
                             grouped_->params, ids.data(), weights.data());
   }
   cpu::MoeExperts(
-      {gate_up_ptrs_.data(), down_ptrs_.data(), num_experts, hidden, experts_.front().inter}, h,
+      {gate_up_refs_.data(), down_refs_.data(), num_experts, hidden, experts_.front().inter}, h,
       tokens, top_k, ids.data(), weights.data(), out);
   if (shared_.has_value()) {
     std::vector<float> shared_out(tokens * hidden);

@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "common/engine/model/layers.h"
+#include "common/engine/model/linear_weight.h"
 #include "kernels/cpu/moe_routing.h"
 
 namespace weft::engine {
 
 struct MlpWeights {
-  std::vector<float> gate_up;  // [2 * inter, hidden]: gate rows, then up rows
-  std::vector<float> down;     // [hidden, inter]
+  LinearWeight gate_up;  // [2 * inter, hidden]: gate rows, then up rows
+  LinearWeight down;     // [hidden, inter]
   int64_t hidden = 0;
   int64_t inter = 0;
 };
@@ -42,7 +43,8 @@ struct GroupedSigmoidRouting {
 
 class MoeBlock final : public FeedForwardLayer {
  public:
-  // `router`: [num_experts, hidden]. `experts`: one MLP per expert, all of
+  // `router`: [num_experts, hidden], float32 in every precision (routing
+  // decisions are sensitive to it). `experts`: one MLP per expert, all of
   // the same shape. `shared`: DeepSeek's shared experts (one MLP), if any.
   MoeBlock(std::vector<float> router, std::vector<MlpWeights> experts,
            std::optional<SoftmaxRouting> softmax, std::optional<GroupedSigmoidRouting> grouped,
@@ -53,7 +55,7 @@ class MoeBlock final : public FeedForwardLayer {
  private:
   std::vector<float> router_;
   std::vector<MlpWeights> experts_;
-  std::vector<const float*> gate_up_ptrs_, down_ptrs_;
+  std::vector<kernels::cpu::WeightRef> gate_up_refs_, down_refs_;
   std::optional<SoftmaxRouting> softmax_;
   std::optional<GroupedSigmoidRouting> grouped_;
   std::optional<DenseMlp> shared_;

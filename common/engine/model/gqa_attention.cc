@@ -3,7 +3,6 @@
 #include <cmath>
 #include <utility>
 
-#include "kernels/cpu/linear.h"
 #include "kernels/cpu/rms_norm.h"
 
 namespace weft::engine {
@@ -20,9 +19,9 @@ void GqaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
   const int64_t q_dim = shape_.num_heads * d, kv_dim = shape_.num_kv_heads * d;
   auto bias = [](const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); };
   std::vector<float> q(t * q_dim), k(t * kv_dim), v(t * kv_dim), attn(t * q_dim);
-  cpu::Linear(h, t, shape_.hidden, w_.q.data(), q_dim, bias(w_.q_bias), q.data());
-  cpu::Linear(h, t, shape_.hidden, w_.k.data(), kv_dim, bias(w_.k_bias), k.data());
-  cpu::Linear(h, t, shape_.hidden, w_.v.data(), kv_dim, bias(w_.v_bias), v.data());
+  w_.q.Forward(h, t, bias(w_.q_bias), q.data());
+  w_.k.Forward(h, t, bias(w_.k_bias), k.data());
+  w_.v.Forward(h, t, bias(w_.v_bias), v.data());
   if (!w_.q_norm.empty()) {
     cpu::RmsNorm(q.data(), w_.q_norm.data(), t * shape_.num_heads, d, shape_.rms_norm_eps,
                  q.data());
@@ -42,7 +41,7 @@ void GqaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
                            .context_len = batch.context_len.data(),
                            .block_tables = batch.block_tables.data(),
                            .max_blocks_per_sequence = batch.max_blocks_per_sequence});
-  cpu::Linear(attn.data(), t, q_dim, w_.o.data(), shape_.hidden, nullptr, out);
+  w_.o.Forward(attn.data(), t, nullptr, out);
 }
 
 }  // namespace weft::engine

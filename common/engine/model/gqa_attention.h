@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "common/engine/model/layers.h"
+#include "common/engine/model/linear_weight.h"
 #include "kernels/cpu/rope.h"
 
 namespace weft::engine {
 
 struct GqaWeights {
-  std::vector<float> q, k, v, o;              // [heads*d, H], [kv*d, H], [kv*d, H], [H, heads*d]
+  LinearWeight q, k, v, o;                    // [heads*d, H], [kv*d, H], [kv*d, H], [H, heads*d]
   std::vector<float> q_bias, k_bias, v_bias;  // empty unless attention_bias
   std::vector<float> q_norm, k_norm;          // [d] each, or empty
 };

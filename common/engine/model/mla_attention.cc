@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "kernels/cpu/linear.h"
 #include "kernels/cpu/rms_norm.h"
 
 namespace weft::engine {
@@ -24,17 +23,17 @@ void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
   std::vector<float> q(t * heads * qk);
   if (s_.q_lora_rank > 0) {
     std::vector<float> qa(t * s_.q_lora_rank);
-    cpu::Linear(h, t, s_.hidden, w_.q_a.data(), s_.q_lora_rank, nullptr, qa.data());
+    w_.q_a.Forward(h, t, nullptr, qa.data());
     cpu::RmsNorm(qa.data(), w_.q_a_norm.data(), t, s_.q_lora_rank, s_.rms_norm_eps, qa.data());
-    cpu::Linear(qa.data(), t, s_.q_lora_rank, w_.q_b.data(), heads * qk, nullptr, q.data());
+    w_.q_b.Forward(qa.data(), t, nullptr, q.data());
   } else {
-    cpu::Linear(h, t, s_.hidden, w_.q.data(), heads * qk, nullptr, q.data());
+    w_.q.Forward(h, t, nullptr, q.data());
   }
   rope_.Apply(q.data(), batch.positions.data(), t, heads, qk, nope, layout);
 
   // The new latent rows: [c | k_rope], normalized and rotated, into the cache.
   std::vector<float> latent(t * row);
-  cpu::Linear(h, t, s_.hidden, w_.kv_a.data(), row, nullptr, latent.data());
+  w_.kv_a.Forward(h, t, nullptr, latent.data());
   for (int64_t i = 0; i < t; ++i) {
     float* c = latent.data() + i * row;
     cpu::RmsNorm(c, w_.kv_a_norm.data(), 1, lora, s_.rms_norm_eps, c);
@@ -82,7 +81,7 @@ void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
       }
     }
   }
-  cpu::Linear(attn.data(), t, heads * vd, w_.o.data(), s_.hidden, nullptr, out);
+  w_.o.Forward(attn.data(), t, nullptr, out);
 }
 
 }  // namespace weft::engine

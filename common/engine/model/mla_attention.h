@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/engine/model/layers.h"
+#include "common/engine/model/linear_weight.h"
 #include "kernels/cpu/rope.h"
 
 namespace weft::engine {
@@ -30,12 +31,15 @@ struct MlaShape {
 };
 
 struct MlaWeights {
-  std::vector<float> q_a, q_a_norm, q_b;  // with q_lora_rank
-  std::vector<float> q;                   // without
-  std::vector<float> kv_a;                // [kv_lora + rope, H]
-  std::vector<float> kv_a_norm;           // [kv_lora]
-  std::vector<float> kv_b;                // [heads * (nope + v), kv_lora]
-  std::vector<float> o;                   // [H, heads * v]
+  LinearWeight q_a, q_b;         // with q_lora_rank
+  std::vector<float> q_a_norm;   // [q_lora_rank]
+  LinearWeight q;                // without q_lora_rank
+  LinearWeight kv_a;             // [kv_lora + rope, H]
+  std::vector<float> kv_a_norm;  // [kv_lora]
+  // [heads * (nope + v), kv_lora], float32: the absorbed form uses it per
+  // head on both sides of attention rather than as one linear layer.
+  std::vector<float> kv_b;
+  LinearWeight o;  // [H, heads * v]
 };
 
 class MlaAttention final : public AttentionLayer {

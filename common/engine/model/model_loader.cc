@@ -53,25 +53,36 @@ kernels::cpu::RopeParams RopeParamsFor(const ModelConfig& c, int32_t rotary_dim)
   return p;
 }
 
+// Loads the [n, k] tensor `name` as a linear weight of the chosen precision.
+absl::StatusOr<LinearWeight> LoadLinear(const WeightLoader& w, const std::string& name, int64_t n,
+                                        int64_t k, WeightPrecision precision) {
+  WEFT_ASSIGN_OR_RETURN(std::vector<float> values, w.Load(name, {n, k}));
+  return LinearWeight(std::move(values), n, k, precision);
+}
+
 absl::StatusOr<MlpWeights> LoadMlp(const WeightLoader& w, const std::string& prefix, int64_t hidden,
-                                   int64_t inter) {
+                                   int64_t inter, WeightPrecision precision) {
   MlpWeights mlp;
   mlp.hidden = hidden;
   mlp.inter = inter;
-  WEFT_ASSIGN_OR_RETURN(mlp.gate_up,
+  WEFT_ASSIGN_OR_RETURN(std::vector<float> gate_up,
                         w.LoadStacked({prefix + ".gate_proj.weight", prefix + ".up_proj.weight"},
                                       {inter, inter}, hidden));
-  WEFT_ASSIGN_OR_RETURN(mlp.down, w.Load(prefix + ".down_proj.weight", {hidden, inter}));
+  mlp.gate_up = LinearWeight(std::move(gate_up), 2 * inter, hidden, precision);
+  WEFT_ASSIGN_OR_RETURN(mlp.down,
+                        LoadLinear(w, prefix + ".down_proj.weight", hidden, inter, precision));
   return mlp;
 }
 
 absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelConfig& c,
                                                                   const WeightLoader& w,
-                                                                  int64_t layer) {
+                                                                  int64_t layer,
+                                                                  WeightPrecision precision) {
   const std::string prefix = absl::StrCat("model.layers.", layer, ".mlp");
   const int64_t hidden = c.hidden_size;
   if (!c.IsMoeLayer(layer)) {
-    WEFT_ASSIGN_OR_RETURN(MlpWeights mlp, LoadMlp(w, prefix, hidden, c.intermediate_size));
+    WEFT_ASSIGN_OR_RETURN(MlpWeights mlp,
+                          LoadMlp(w, prefix, hidden, c.intermediate_size, precision));
     return std::unique_ptr<FeedForwardLayer>(new DenseMlp(std::move(mlp)));
   }
   const int64_t experts = c.moe.num_experts;
@@ -80,7 +91,7 @@ absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelCon
   std::vector<MlpWeights> expert_weights;
   for (int64_t e = 0; e < experts; ++e) {
     WEFT_ASSIGN_OR_RETURN(MlpWeights mlp, LoadMlp(w, absl::StrCat(prefix, ".experts.", e), hidden,
-                                                  c.moe.moe_intermediate_size));
+                                                  c.moe.moe_intermediate_size, precision));
     expert_weights.push_back(std::move(mlp));
   }
   std::optional<SoftmaxRouting> softmax;
@@ -98,8 +109,9 @@ absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelCon
                           w.Load(prefix + ".gate.e_score_correction_bias", {experts}));
     grouped = std::move(g);
     if (c.moe.n_shared_experts > 0) {
-      WEFT_ASSIGN_OR_RETURN(shared, LoadMlp(w, prefix + ".shared_experts", hidden,
-                                            c.moe.moe_intermediate_size * c.moe.n_shared_experts));
+      WEFT_ASSIGN_OR_RETURN(
+          shared, LoadMlp(w, prefix + ".shared_experts", hidden,
+                          c.moe.moe_intermediate_size * c.moe.n_shared_experts, precision));
     }
   } else {
     softmax = SoftmaxRouting{static_cast<int32_t>(c.moe.num_experts_per_tok), c.moe.norm_topk_prob};
@@ -111,7 +123,8 @@ absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelCon
 
 absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, const WeightLoader& w,
                                                         int64_t layer,
-                                                        const kernels::cpu::RopeTable& rope) {
+                                                        const kernels::cpu::RopeTable& rope,
+                                                        WeightPrecision precision) {
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
   GqaShape shape{c.hidden_size, static_cast<int32_t>(c.num_attention_heads),
                  static_cast<int32_t>(c.num_key_value_heads), static_cast<int32_t>(c.head_dim),
@@ -119,10 +132,10 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, co
   const int64_t q_dim = c.num_attention_heads * c.head_dim;
   const int64_t kv_dim = c.num_key_value_heads * c.head_dim;
   GqaWeights g;
-  WEFT_ASSIGN_OR_RETURN(g.q, w.Load(p + ".q_proj.weight", {q_dim, c.hidden_size}));
-  WEFT_ASSIGN_OR_RETURN(g.k, w.Load(p + ".k_proj.weight", {kv_dim, c.hidden_size}));
-  WEFT_ASSIGN_OR_RETURN(g.v, w.Load(p + ".v_proj.weight", {kv_dim, c.hidden_size}));
-  WEFT_ASSIGN_OR_RETURN(g.o, w.Load(p + ".o_proj.weight", {c.hidden_size, q_dim}));
+  WEFT_ASSIGN_OR_RETURN(g.q, LoadLinear(w, p + ".q_proj.weight", q_dim, c.hidden_size, precision));
+  WEFT_ASSIGN_OR_RETURN(g.k, LoadLinear(w, p + ".k_proj.weight", kv_dim, c.hidden_size, precision));
+  WEFT_ASSIGN_OR_RETURN(g.v, LoadLinear(w, p + ".v_proj.weight", kv_dim, c.hidden_size, precision));
+  WEFT_ASSIGN_OR_RETURN(g.o, LoadLinear(w, p + ".o_proj.weight", c.hidden_size, q_dim, precision));
   if (c.attention_bias) {
     WEFT_ASSIGN_OR_RETURN(g.q_bias, w.Load(p + ".q_proj.bias", {q_dim}));
     WEFT_ASSIGN_OR_RETURN(g.k_bias, w.Load(p + ".k_proj.bias", {kv_dim}));
@@ -137,7 +150,8 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, co
 
 absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, const WeightLoader& w,
                                                         int64_t layer,
-                                                        const kernels::cpu::RopeTable& rope) {
+                                                        const kernels::cpu::RopeTable& rope,
+                                                        WeightPrecision precision) {
   const checkpoint::MlaConfig& m = *c.mla;
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
   MlaShape s;
@@ -159,28 +173,32 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, co
   const int64_t heads = c.num_attention_heads;
   MlaWeights mw;
   if (s.q_lora_rank > 0) {
-    WEFT_ASSIGN_OR_RETURN(mw.q_a, w.Load(p + ".q_a_proj.weight", {s.q_lora_rank, c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(
+        mw.q_a, LoadLinear(w, p + ".q_a_proj.weight", s.q_lora_rank, c.hidden_size, precision));
     WEFT_ASSIGN_OR_RETURN(mw.q_a_norm, w.Load(p + ".q_a_layernorm.weight", {s.q_lora_rank}));
-    WEFT_ASSIGN_OR_RETURN(mw.q_b,
-                          w.Load(p + ".q_b_proj.weight", {heads * m.qk_head_dim(), s.q_lora_rank}));
+    WEFT_ASSIGN_OR_RETURN(mw.q_b, LoadLinear(w, p + ".q_b_proj.weight", heads * m.qk_head_dim(),
+                                             s.q_lora_rank, precision));
   } else {
-    WEFT_ASSIGN_OR_RETURN(mw.q,
-                          w.Load(p + ".q_proj.weight", {heads * m.qk_head_dim(), c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(mw.q, LoadLinear(w, p + ".q_proj.weight", heads * m.qk_head_dim(),
+                                           c.hidden_size, precision));
   }
-  WEFT_ASSIGN_OR_RETURN(mw.kv_a, w.Load(p + ".kv_a_proj_with_mqa.weight",
-                                        {m.kv_lora_rank + m.qk_rope_head_dim, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(
+      mw.kv_a, LoadLinear(w, p + ".kv_a_proj_with_mqa.weight", m.kv_lora_rank + m.qk_rope_head_dim,
+                          c.hidden_size, precision));
   WEFT_ASSIGN_OR_RETURN(mw.kv_a_norm, w.Load(p + ".kv_a_layernorm.weight", {m.kv_lora_rank}));
   WEFT_ASSIGN_OR_RETURN(mw.kv_b,
                         w.Load(p + ".kv_b_proj.weight",
                                {heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank}));
-  WEFT_ASSIGN_OR_RETURN(mw.o, w.Load(p + ".o_proj.weight", {c.hidden_size, heads * m.v_head_dim}));
+  WEFT_ASSIGN_OR_RETURN(
+      mw.o, LoadLinear(w, p + ".o_proj.weight", c.hidden_size, heads * m.v_head_dim, precision));
   return std::unique_ptr<AttentionLayer>(new MlaAttention(s, std::move(mw), rope));
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& c,
-                                                        const checkpoint::Checkpoint& checkpoint) {
+                                                        const checkpoint::Checkpoint& checkpoint,
+                                                        const ModelOptions& options) {
   WEFT_RETURN_IF_ERROR(checkpoint::ValidateCheckpoint(checkpoint, c));
   const WeightLoader w(checkpoint);
   const bool mla = c.architecture == Architecture::kDeepseekV3;
@@ -215,22 +233,23 @@ absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& c,
     WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
                           w.Load(p + ".post_attention_layernorm.weight", {c.hidden_size}));
     if (mla) {
-      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadMla(c, w, l, *rope));
+      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadMla(c, w, l, *rope, options.precision));
     } else {
-      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, *rope));
+      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, *rope, options.precision));
     }
-    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l));
+    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l, options.precision));
     dw.layers.push_back(std::move(layer));
   }
   return std::unique_ptr<CausalLm>(new DecoderModel(c, kv, std::move(rope), std::move(dw)));
 }
 
-absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,
+                                                       const ModelOptions& options) {
   WEFT_ASSIGN_OR_RETURN(ModelConfig config,
                         checkpoint::LoadModelConfig(model_dir + "/config.json"));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<checkpoint::Checkpoint> ckpt,
                         checkpoint::Checkpoint::Open(model_dir));
-  return BuildCpuModel(config, *ckpt);
+  return BuildCpuModel(config, *ckpt, options);
 }
 
 }  // namespace weft::engine

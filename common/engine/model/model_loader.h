@@ -13,15 +13,25 @@
 #include "common/checkpoint/checkpoint.h"
 #include "common/checkpoint/model_config.h"
 #include "common/engine/model/causal_lm.h"
+#include "common/engine/model/linear_weight.h"
 
 namespace weft::engine {
 
-absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir);
+struct ModelOptions {
+  // Precision of the attention projections, MLPs, experts and shared
+  // experts. The router, the LM head, norms, embeddings and MLA's kv_b_proj
+  // (used per head in the absorbed form) stay float32.
+  WeightPrecision precision = WeightPrecision::kFloat32;
+};
+
+absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,
+                                                       const ModelOptions& options = {});
 
 // As above, from a parsed config and an open checkpoint (e.g. dummy weights
 // built in memory).
 absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const checkpoint::ModelConfig& config,
-                                                        const checkpoint::Checkpoint& checkpoint);
+                                                        const checkpoint::Checkpoint& checkpoint,
+                                                        const ModelOptions& options = {});
 
 }  // namespace weft::engine
 
