@@ -7,11 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint/tensor_expectations.h"
+#include "common/engine/model/checkpoint_weights.h"
 #include "common/engine/model/decoder_model.h"
 #include "common/engine/model/feed_forward.h"
 #include "common/engine/model/gqa_attention.h"
 #include "common/engine/model/mla_attention.h"
-#include "common/engine/model/weight_loader.h"
+#include "common/engine/model/random_weights.h"
+#include "common/engine/model/weight_source.h"
 #include "common/status/status_macros.h"
 
 namespace weft::engine {
@@ -54,13 +56,13 @@ kernels::cpu::RopeParams RopeParamsFor(const ModelConfig& c, int32_t rotary_dim)
 }
 
 // Loads the [n, k] tensor `name` as a linear weight of the chosen precision.
-absl::StatusOr<LinearWeight> LoadLinear(const WeightLoader& w, const std::string& name, int64_t n,
+absl::StatusOr<LinearWeight> LoadLinear(const WeightSource& w, const std::string& name, int64_t n,
                                         int64_t k, WeightPrecision precision) {
   WEFT_ASSIGN_OR_RETURN(std::vector<float> values, w.Load(name, {n, k}));
   return LinearWeight(std::move(values), n, k, precision);
 }
 
-absl::StatusOr<MlpWeights> LoadMlp(const WeightLoader& w, const std::string& prefix, int64_t hidden,
+absl::StatusOr<MlpWeights> LoadMlp(const WeightSource& w, const std::string& prefix, int64_t hidden,
                                    int64_t inter, WeightPrecision precision) {
   MlpWeights mlp;
   mlp.hidden = hidden;
@@ -75,7 +77,7 @@ absl::StatusOr<MlpWeights> LoadMlp(const WeightLoader& w, const std::string& pre
 }
 
 absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelConfig& c,
-                                                                  const WeightLoader& w,
+                                                                  const WeightSource& w,
                                                                   int64_t layer,
                                                                   WeightPrecision precision) {
   const std::string prefix = absl::StrCat("model.layers.", layer, ".mlp");
@@ -121,7 +123,7 @@ absl::StatusOr<std::unique_ptr<FeedForwardLayer>> LoadFeedForward(const ModelCon
                    std::move(grouped), std::move(shared)));
 }
 
-absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, const WeightLoader& w,
+absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, const WeightSource& w,
                                                         int64_t layer,
                                                         const kernels::cpu::RopeTable& rope,
                                                         WeightPrecision precision) {
@@ -148,7 +150,7 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, co
   return std::unique_ptr<AttentionLayer>(new GqaAttention(shape, std::move(g), rope));
 }
 
-absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, const WeightLoader& w,
+absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, const WeightSource& w,
                                                         int64_t layer,
                                                         const kernels::cpu::RopeTable& rope,
                                                         WeightPrecision precision) {
@@ -196,11 +198,10 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, co
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& c,
-                                                        const checkpoint::Checkpoint& checkpoint,
+namespace {
+
+absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c, const WeightSource& w,
                                                         const ModelOptions& options) {
-  WEFT_RETURN_IF_ERROR(checkpoint::ValidateCheckpoint(checkpoint, c));
-  const WeightLoader w(checkpoint);
   const bool mla = c.architecture == Architecture::kDeepseekV3;
   if (mla && !c.mla.has_value()) {
     return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
@@ -241,6 +242,21 @@ absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& c,
     dw.layers.push_back(std::move(layer));
   }
   return std::unique_ptr<CausalLm>(new DecoderModel(c, kv, std::move(rope), std::move(dw)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const ModelConfig& config,
+                                                        const checkpoint::Checkpoint& checkpoint,
+                                                        const ModelOptions& options) {
+  WEFT_RETURN_IF_ERROR(checkpoint::ValidateCheckpoint(checkpoint, config));
+  return AssembleModel(config, CheckpointWeights(checkpoint), options);
+}
+
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildDummyCpuModel(const ModelConfig& config,
+                                                             uint64_t seed,
+                                                             const ModelOptions& options) {
+  return AssembleModel(config, RandomWeights(seed), options);
 }
 
 absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,

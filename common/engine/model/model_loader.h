@@ -6,6 +6,7 @@
 #ifndef WEFT_COMMON_ENGINE_MODEL_MODEL_LOADER_H_
 #define WEFT_COMMON_ENGINE_MODEL_MODEL_LOADER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -27,11 +28,16 @@ struct ModelOptions {
 absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,
                                                        const ModelOptions& options = {});
 
-// As above, from a parsed config and an open checkpoint (e.g. dummy weights
-// built in memory).
+// As above, from a parsed config and an open checkpoint.
 absl::StatusOr<std::unique_ptr<CausalLm>> BuildCpuModel(const checkpoint::ModelConfig& config,
                                                         const checkpoint::Checkpoint& checkpoint,
                                                         const ModelOptions& options = {});
+
+// Dummy-weights mode: the model of `config` with seeded random weights
+// (random_weights.h), for measuring real shapes without their checkpoints.
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildDummyCpuModel(const checkpoint::ModelConfig& config,
+                                                             uint64_t seed,
+                                                             const ModelOptions& options = {});
 
 }  // namespace weft::engine
 

@@ -1,4 +1,4 @@
-#include "common/engine/model/weight_loader.h"
+#include "common/engine/model/checkpoint_weights.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -7,8 +7,8 @@
 
 namespace weft::engine {
 
-absl::StatusOr<std::vector<float>> WeightLoader::Load(const std::string& name,
-                                                      const std::vector<int64_t>& shape) const {
+absl::StatusOr<std::vector<float>> CheckpointWeights::Load(
+    const std::string& name, const std::vector<int64_t>& shape) const {
   const checkpoint::TensorView* t = checkpoint_.Find(name);
   if (t == nullptr) {
     return absl::NotFoundError(absl::StrCat(checkpoint_.path(), ": tensor ", name, " is missing"));
@@ -32,18 +32,6 @@ absl::StatusOr<std::vector<float>> WeightLoader::Load(const std::string& name,
       !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(checkpoint_.path(), ": tensor ", name, ": ", s.message()));
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<float>> WeightLoader::LoadStacked(const std::vector<std::string>& names,
-                                                             const std::vector<int64_t>& rows,
-                                                             int64_t cols) const {
-  std::vector<float> out;
-  for (size_t i = 0; i < names.size(); ++i) {
-    absl::StatusOr<std::vector<float>> part = Load(names[i], {rows[i], cols});
-    if (!part.ok()) return part.status();
-    out.insert(out.end(), part->begin(), part->end());
   }
   return out;
 }
