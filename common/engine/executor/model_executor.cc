@@ -1,0 +1,163 @@
+#include "common/engine/executor/model_executor.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace weft::engine {
+
+ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
+                             int32_t num_blocks, int32_t block_size)
+    : model_(model),
+      tokenizer_(tokenizer),
+      blocks_(num_blocks, block_size),
+      kv_(model.kv_layout(), num_blocks, block_size) {}
+
+absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
+  if (sequences_.contains(r.id)) {
+    return absl::AlreadyExistsError(absl::StrCat("sequence ", r.id.value(), " exists"));
+  }
+  if (r.prompt.empty()) return absl::InvalidArgumentError("empty prompt");
+  const int64_t vocab = model_.config().vocab_size;
+  for (int32_t t : r.prompt) {
+    if (t < 0 || t >= vocab) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("prompt token ", t, " outside the vocabulary"));
+    }
+  }
+  if (absl::Status s = ValidateSamplingOptions(r.sampling); !s.ok()) return s;
+  if (r.stop.max_tokens < 1) return absl::InvalidArgumentError("max_tokens must be at least 1");
+  const int64_t limit = model_.config().max_position_embeddings;
+  if (limit > 0 && static_cast<int64_t>(r.prompt.size()) + r.stop.max_tokens > limit) {
+    return absl::InvalidArgumentError(absl::StrCat("prompt (", r.prompt.size(), ") + max_tokens (",
+                                                   r.stop.max_tokens, ") exceeds the context of ",
+                                                   limit));
+  }
+  if (!r.stop.stop_strings.empty() && tokenizer_ == nullptr) {
+    return absl::InvalidArgumentError("stop strings need a tokenizer");
+  }
+  if (absl::Status s = blocks_.AddSequence(r.id); !s.ok()) return s;
+  Sequence seq{.tokens = std::move(r.prompt), .stop = StopChecker(std::move(r.stop))};
+  seq.prompt_len = static_cast<int32_t>(seq.tokens.size());
+  seq.sampler = std::make_unique<Sampler>(r.sampling);
+  if (tokenizer_ != nullptr) {
+    seq.decoder = std::make_unique<tokenizer::IncrementalDecoder>(tokenizer_);
+  }
+  sequences_.emplace(r.id, std::move(seq));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int32_t> ModelExecutor::PendingTokens(SequenceId id) const {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) {
+    return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
+  }
+  return static_cast<int32_t>(it->second.tokens.size()) - it->second.computed;
+}
+
+absl::Status ModelExecutor::ValidatePlan(const StepPlan& plan) const {
+  absl::flat_hash_set<SequenceId> seen;
+  int32_t blocks_needed = 0;
+  for (const ScheduledChunk& c : plan.chunks) {
+    if (!seen.insert(c.id).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("sequence ", c.id.value(), " scheduled twice in one step"));
+    }
+    absl::StatusOr<int32_t> pending = PendingTokens(c.id);
+    if (!pending.ok()) return pending.status();
+    if (c.num_tokens < 1 || c.num_tokens > *pending) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", c.id.value(), ": ", c.num_tokens,
+                                                     " tokens scheduled, ", *pending, " pending"));
+    }
+    absl::StatusOr<int32_t> needed = blocks_.BlocksNeeded(c.id, c.num_tokens);
+    if (!needed.ok()) return needed.status();
+    blocks_needed += *needed;
+  }
+  if (blocks_needed > blocks_.num_free_blocks()) {
+    return absl::ResourceExhaustedError(absl::StrCat("step needs ", blocks_needed, " KV blocks, ",
+                                                     blocks_.num_free_blocks(), " free"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
+  if (absl::Status s = ValidatePlan(plan); !s.ok()) return s;
+  ForwardBatch batch;
+  std::vector<std::vector<int32_t>> tables;
+  std::vector<SequenceId> sampled;  // in logit order
+  const int32_t block_size = blocks_.block_size();
+  for (const ScheduledChunk& c : plan.chunks) {
+    Sequence& seq = sequences_.at(c.id);
+    std::vector<BlockCopy> copies;
+    if (absl::Status s = blocks_.Append(c.id, c.num_tokens, &copies); !s.ok()) return s;
+    for (const BlockCopy& copy : copies) kv_.CopyBlock(copy.src.value(), copy.dst.value());
+    std::vector<int32_t> row;
+    for (BlockId b : *blocks_.BlockTable(c.id)) row.push_back(b.value());
+    const int32_t index = static_cast<int32_t>(tables.size());
+    for (int32_t pos = seq.computed; pos < seq.computed + c.num_tokens; ++pos) {
+      batch.token_ids.push_back(seq.tokens[pos]);
+      batch.positions.push_back(pos);
+      batch.sequence_of_token.push_back(index);
+      batch.slots.push_back(int64_t{row[pos / block_size]} * block_size + pos % block_size);
+      batch.context_len.push_back(pos + 1);
+    }
+    batch.max_blocks_per_sequence =
+        std::max(batch.max_blocks_per_sequence, static_cast<int32_t>(row.size()));
+    tables.push_back(std::move(row));
+    seq.computed += c.num_tokens;
+    if (seq.computed == static_cast<int32_t>(seq.tokens.size())) {
+      batch.logit_indices.push_back(static_cast<int32_t>(batch.token_ids.size()) - 1);
+      sampled.push_back(c.id);
+    }
+  }
+  for (std::vector<int32_t>& row : tables) {
+    row.resize(batch.max_blocks_per_sequence, -1);
+    batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
+  }
+  std::vector<float> logits;
+  if (absl::Status s = model_.Forward(batch, kv_, &logits); !s.ok()) return s;
+
+  StepResult result;
+  const int64_t vocab = model_.config().vocab_size;
+  for (size_t i = 0; i < sampled.size(); ++i) {
+    Sequence& seq = sequences_.at(sampled[i]);
+    const absl::Span<const float> row(logits.data() + i * vocab, vocab);
+    const absl::Span<const int32_t> prompt(seq.tokens.data(), seq.prompt_len);
+    const absl::Span<const int32_t> output(seq.tokens.data() + seq.prompt_len,
+                                           seq.tokens.size() - seq.prompt_len);
+    SequenceOutput out{.id = sampled[i], .token = seq.sampler->Sample(row, prompt, output)};
+    seq.tokens.push_back(out.token.token);
+    std::string piece;
+    if (seq.decoder != nullptr) {
+      absl::StatusOr<std::string> text = seq.decoder->Step(out.token.token);
+      if (text.ok()) piece = *std::move(text);
+    }
+    out.finish = seq.stop.Add(out.token.token, piece);
+    if (out.finish.has_value() && seq.decoder != nullptr && !seq.stop.stopped_by_string()) {
+      seq.stop.AppendFinalText(seq.decoder->Finish());  // held-back partial UTF-8
+    }
+    const absl::string_view stable =
+        out.finish.has_value() ? absl::string_view(seq.stop.text()) : seq.stop.StableText();
+    if (stable.size() > seq.emitted_text) {
+      out.text = std::string(stable.substr(seq.emitted_text));
+      seq.emitted_text = stable.size();
+    }
+    if (out.finish.has_value()) {
+      (void)blocks_.Free(sampled[i]);
+      sequences_.erase(sampled[i]);
+    }
+    result.outputs.push_back(std::move(out));
+  }
+  return result;
+}
+
+absl::Status ModelExecutor::Abort(SequenceId id) {
+  if (!sequences_.contains(id)) {
+    return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
+  }
+  sequences_.erase(id);
+  return blocks_.Free(id);
+}
+
+}  // namespace weft::engine

@@ -1,0 +1,111 @@
+// Runs scheduled steps of many sequences on one model: the plain-data API
+// between a scheduler and the engine. A StepPlan names, per sequence, how
+// many of its not-yet-computed tokens to run (a prompt chunk, or the one
+// token a decoding sequence sampled last step); the executor maps them to KV
+// blocks (copy-on-write included), runs the model once for all of them,
+// samples where a sequence has computed all its tokens, applies the stop
+// conditions and returns what each sequence produced. A finished sequence
+// releases its KV blocks at once.
+//
+// Not thread-safe: one scheduler thread owns an executor.
+#ifndef WEFT_COMMON_ENGINE_EXECUTOR_MODEL_EXECUTOR_H_
+#define WEFT_COMMON_ENGINE_EXECUTOR_MODEL_EXECUTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/engine/executor/stop_checker.h"
+#include "common/engine/kv/kv_block_manager.h"
+#include "common/engine/model/causal_lm.h"
+#include "common/engine/model/kv_memory.h"
+#include "common/engine/sampling/sampler.h"
+#include "common/tokenizer/incremental_decoder.h"
+#include "common/tokenizer/tokenizer.h"
+
+namespace weft::engine {
+
+struct SequenceRequest {
+  SequenceId id;
+  std::vector<int32_t> prompt;  // not empty
+  SamplingOptions sampling;
+  StopConditions stop;
+};
+
+struct ScheduledChunk {
+  SequenceId id;
+  int32_t num_tokens = 0;  // > 0, at most the sequence's uncomputed tokens
+};
+
+struct StepPlan {
+  std::vector<ScheduledChunk> chunks;  // each sequence at most once
+};
+
+struct SequenceOutput {
+  SequenceId id;
+  SampledToken token;                  // the token generated this step
+  std::string text;                    // newly stable output text
+  std::optional<FinishReason> finish;  // set when the sequence ended
+};
+
+struct StepResult {
+  // One entry per scheduled sequence that generated a token this step (the
+  // ones whose chunk reached the end of their known tokens).
+  std::vector<SequenceOutput> outputs;
+};
+
+class ModelExecutor {
+ public:
+  // `model` and `tokenizer` outlive the executor; `tokenizer` may be null,
+  // then outputs carry no text and stop strings are refused.
+  ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer, int32_t num_blocks,
+                int32_t block_size);
+
+  // InvalidArgument for an empty prompt, token ids outside the vocabulary,
+  // invalid sampling options, max_tokens < 1, prompt + max_tokens beyond the
+  // model's max_position_embeddings, or stop strings without a tokenizer;
+  // AlreadyExists for a known id.
+  absl::Status AddSequence(SequenceRequest request);
+
+  // Runs one step. All or nothing: InvalidArgument for a bad plan,
+  // ResourceExhausted when the KV pool cannot hold it (nothing changes).
+  absl::StatusOr<StepResult> Step(const StepPlan& plan);
+
+  // Drops a sequence (cancel or failure) and releases its blocks.
+  absl::Status Abort(SequenceId id);
+
+  // Tokens of `id` not computed yet (prompt remainder, or the last sampled
+  // token); NotFound if unknown.
+  absl::StatusOr<int32_t> PendingTokens(SequenceId id) const;
+
+  int32_t num_free_blocks() const { return blocks_.num_free_blocks(); }
+  int32_t num_sequences() const { return static_cast<int32_t>(sequences_.size()); }
+
+ private:
+  struct Sequence {
+    std::vector<int32_t> tokens;  // prompt, then generated tokens
+    int32_t prompt_len = 0;
+    int32_t computed = 0;  // tokens whose KV is in the cache
+    std::unique_ptr<Sampler> sampler;
+    StopChecker stop;
+    std::unique_ptr<tokenizer::IncrementalDecoder> decoder;
+    size_t emitted_text = 0;  // bytes of stop.StableText() already returned
+  };
+
+  absl::Status ValidatePlan(const StepPlan& plan) const;
+
+  const CausalLm& model_;
+  const tokenizer::Tokenizer* tokenizer_;
+  KvBlockManager blocks_;
+  CpuKvMemory kv_;
+  absl::flat_hash_map<SequenceId, Sequence> sequences_;
+};
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_EXECUTOR_MODEL_EXECUTOR_H_
