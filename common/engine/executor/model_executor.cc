@@ -42,7 +42,9 @@ absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
   seq.prompt_len = static_cast<int32_t>(seq.tokens.size());
   seq.sampler = std::make_unique<Sampler>(r.sampling);
   if (tokenizer_ != nullptr) {
-    seq.decoder = std::make_unique<tokenizer::IncrementalDecoder>(tokenizer_);
+    // Special tokens (eos, chat markers) are not part of the output text.
+    seq.decoder =
+        std::make_unique<tokenizer::IncrementalDecoder>(tokenizer_, /*skip_special_tokens=*/true);
   }
   sequences_.emplace(r.id, std::move(seq));
   return absl::OkStatus();
@@ -116,7 +118,13 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
   }
   std::vector<float> logits;
-  if (absl::Status s = model_.Forward(batch, kv_, &logits); !s.ok()) return s;
+  if (absl::Status s = model_.Forward(batch, kv_, &logits); !s.ok()) {
+    // The plan was validated, so this is a bug; the scheduled sequences'
+    // state is no longer trustworthy: drop them and release their blocks.
+    for (const ScheduledChunk& c : plan.chunks) (void)Abort(c.id);
+    return absl::InternalError(
+        absl::StrCat("forward failed, scheduled sequences aborted: ", s.message()));
+  }
 
   StepResult result;
   const int64_t vocab = model_.config().vocab_size;

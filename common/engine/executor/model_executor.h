@@ -72,8 +72,9 @@ class ModelExecutor {
   // AlreadyExists for a known id.
   absl::Status AddSequence(SequenceRequest request);
 
-  // Runs one step. All or nothing: InvalidArgument for a bad plan,
-  // ResourceExhausted when the KV pool cannot hold it (nothing changes).
+  // Runs one step. InvalidArgument for a bad plan, ResourceExhausted when
+  // the KV pool cannot hold it: nothing changes. Internal if the model fails
+  // on a valid plan (a bug): the scheduled sequences are aborted.
   absl::StatusOr<StepResult> Step(const StepPlan& plan);
 
   // Drops a sequence (cancel or failure) and releases its blocks.

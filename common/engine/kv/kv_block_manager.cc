@@ -1,5 +1,6 @@
 #include "common/engine/kv/kv_block_manager.h"
 
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,10 @@ absl::StatusOr<int32_t> KvBlockManager::BlocksNeeded(SequenceId id, int32_t n) c
   }
   if (n < 0) return absl::InvalidArgumentError(absl::StrCat("append ", n, " tokens"));
   const Sequence& seq = it->second;
+  if (int64_t{seq.num_tokens} + n > std::numeric_limits<int32_t>::max() - block_size_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence ", id.value(), ": ", n, " more tokens overflow its length"));
+  }
   const int32_t new_blocks = BlocksFor(seq.num_tokens + n) - BlocksFor(seq.num_tokens);
   const int32_t copy = (n > 0 && NeedsCopyOnWrite(seq)) ? 1 : 0;
   return new_blocks + copy;

@@ -19,6 +19,12 @@ DecoderModel::DecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout,
       w_(std::move(weights)) {}
 
 absl::Status DecoderModel::Validate(const ForwardBatch& b, const CpuKvMemory& kv) const {
+  const KvLayout& l = kv.layout();
+  if (l.num_layers != kv_layout_.num_layers || l.num_kv_heads != kv_layout_.num_kv_heads ||
+      l.head_dim != kv_layout_.head_dim || l.v_head_dim != kv_layout_.v_head_dim ||
+      l.latent != kv_layout_.latent) {
+    return absl::InvalidArgumentError("forward batch: KV memory has another model's layout");
+  }
   const size_t n = b.token_ids.size();
   if (b.positions.size() != n || b.sequence_of_token.size() != n || b.slots.size() != n ||
       b.context_len.size() != n) {
@@ -52,6 +58,25 @@ absl::Status DecoderModel::Validate(const ForwardBatch& b, const CpuKvMemory& kv
   for (int32_t block : b.block_tables) {
     if (block < -1 || block >= kv.num_blocks()) {
       return absl::InvalidArgumentError(absl::StrCat("forward batch: block ", block, " invalid"));
+    }
+  }
+  // Every block a token attends to exists, and its own KV goes to the slot
+  // its position maps to (a wrong slot would overwrite another sequence).
+  const int32_t bs = kv.block_size();
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t* table =
+        b.block_tables.data() + int64_t{b.sequence_of_token[i]} * b.max_blocks_per_sequence;
+    for (int32_t j = 0; j < (b.context_len[i] + bs - 1) / bs; ++j) {
+      if (table[j] < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("forward batch: token ", i, " attends to unallocated block ", j));
+      }
+    }
+    if (b.positions[i] >= b.context_len[i] ||
+        b.slots[i] != int64_t{table[b.positions[i] / bs]} * bs + b.positions[i] % bs) {
+      return absl::InvalidArgumentError(absl::StrCat("forward batch: token ", i, " slot ",
+                                                     b.slots[i], " is not position ",
+                                                     b.positions[i], " of its block table"));
     }
   }
   for (int32_t index : b.logit_indices) {

@@ -101,3 +101,48 @@ TEST(DummyModel, Qwen3_30B_A3B_ShapeHasThePublishedParameterCount) {
 
 }  // namespace
 }  // namespace weft::engine
+
+namespace weft::engine {
+namespace {
+
+// Bad batches are refused before any memory is touched.
+TEST(DecoderModel, RejectsInconsistentBatches) {
+  auto model = BuildDummyCpuModel(FixtureConfig("tiny-llama"), 1);
+  ASSERT_TRUE(model.ok());
+  CpuKvMemory kv((*model)->kv_layout(), 4, 8);
+  auto good = [] {
+    ForwardBatch b;
+    b.token_ids = {5, 6};
+    b.positions = {0, 1};
+    b.sequence_of_token = {0, 0};
+    b.slots = {16, 17};  // block 2
+    b.context_len = {1, 2};
+    b.block_tables = {2, -1};
+    b.max_blocks_per_sequence = 2;
+    b.logit_indices = {1};
+    return b;
+  };
+  std::vector<float> logits;
+  ASSERT_TRUE((*model)->Forward(good(), kv, &logits).ok());
+
+  ForwardBatch wrong_slot = good();
+  wrong_slot.slots[1] = 3;  // another block's slot
+  EXPECT_EQ((*model)->Forward(wrong_slot, kv, &logits).code(), absl::StatusCode::kInvalidArgument);
+  ForwardBatch unallocated = good();
+  unallocated.positions = {8, 9};  // block index 1 of the table is -1
+  unallocated.context_len = {9, 10};
+  unallocated.slots = {-1 + 8, 9};
+  EXPECT_EQ((*model)->Forward(unallocated, kv, &logits).code(), absl::StatusCode::kInvalidArgument);
+  ForwardBatch bad_token = good();
+  bad_token.token_ids[0] = 1 << 20;
+  EXPECT_EQ((*model)->Forward(bad_token, kv, &logits).code(), absl::StatusCode::kInvalidArgument);
+
+  KvLayout other = (*model)->kv_layout();
+  other.num_layers += 1;
+  CpuKvMemory other_kv(other, 4, 8);
+  EXPECT_EQ((*model)->Forward(good(), other_kv, &logits).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace weft::engine

@@ -50,6 +50,9 @@ class MoeBlock final : public FeedForwardLayer {
            std::optional<SoftmaxRouting> softmax, std::optional<GroupedSigmoidRouting> grouped,
            std::optional<MlpWeights> shared);
 
+  MoeBlock(const MoeBlock&) = delete;  // holds pointers into its own experts
+  MoeBlock& operator=(const MoeBlock&) = delete;
+
   void Forward(const float* h, int64_t tokens, float* out) const override;
 
  private:

@@ -41,7 +41,7 @@ void GqaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
                            .context_len = batch.context_len.data(),
                            .block_tables = batch.block_tables.data(),
                            .max_blocks_per_sequence = batch.max_blocks_per_sequence});
-  w_.o.Forward(attn.data(), t, nullptr, out);
+  w_.o.Forward(attn.data(), t, bias(w_.o_bias), out);
 }
 
 }  // namespace weft::engine

@@ -13,9 +13,9 @@
 namespace weft::engine {
 
 struct GqaWeights {
-  LinearWeight q, k, v, o;                    // [heads*d, H], [kv*d, H], [kv*d, H], [H, heads*d]
-  std::vector<float> q_bias, k_bias, v_bias;  // empty unless attention_bias
-  std::vector<float> q_norm, k_norm;          // [d] each, or empty
+  LinearWeight q, k, v, o;  // [heads*d, H], [kv*d, H], [kv*d, H], [H, heads*d]
+  std::vector<float> q_bias, k_bias, v_bias, o_bias;  // empty unless attention_bias
+  std::vector<float> q_norm, k_norm;                  // [d] each, or empty
 };
 
 struct GqaShape {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/logging/log.h"
+
 namespace weft::engine {
 
 CpuKvMemory::CpuKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t block_size)
@@ -10,6 +12,7 @@ CpuKvMemory::CpuKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t blo
       block_size_(block_size),
       k_slot_floats_(int64_t{layout.num_kv_heads} * layout.head_dim),
       v_slot_floats_(layout.latent ? 0 : int64_t{layout.num_kv_heads} * layout.v_head_dim) {
+  WEFT_CHECK(num_blocks >= 0 && block_size > 0) << num_blocks << " blocks of " << block_size;
   const int64_t slots = int64_t{num_blocks} * block_size;
   k_.assign(layout.num_layers, std::vector<float>(slots * k_slot_floats_, 0.0f));
   if (!layout.latent)

@@ -28,6 +28,8 @@ struct KvLayout {
 
 class CpuKvMemory {
  public:
+  // Preconditions (checked): num_blocks >= 0, block_size > 0; the services
+  // validate these in their configs.
   CpuKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t block_size);
 
   const KvLayout& layout() const { return layout_; }

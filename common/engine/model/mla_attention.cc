@@ -8,6 +8,10 @@ namespace weft::engine {
 
 namespace cpu = kernels::cpu;
 
+namespace {
+const float* Bias(const std::vector<float>& b) { return b.empty() ? nullptr : b.data(); }
+}  // namespace
+
 MlaAttention::MlaAttention(MlaShape shape, MlaWeights weights, const cpu::RopeTable& rope)
     : s_(shape), w_(std::move(weights)), rope_(rope) {}
 
@@ -23,7 +27,7 @@ void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
   std::vector<float> q(t * heads * qk);
   if (s_.q_lora_rank > 0) {
     std::vector<float> qa(t * s_.q_lora_rank);
-    w_.q_a.Forward(h, t, nullptr, qa.data());
+    w_.q_a.Forward(h, t, Bias(w_.q_a_bias), qa.data());
     cpu::RmsNorm(qa.data(), w_.q_a_norm.data(), t, s_.q_lora_rank, s_.rms_norm_eps, qa.data());
     w_.q_b.Forward(qa.data(), t, nullptr, q.data());
   } else {
@@ -33,7 +37,7 @@ void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
 
   // The new latent rows: [c | k_rope], normalized and rotated, into the cache.
   std::vector<float> latent(t * row);
-  w_.kv_a.Forward(h, t, nullptr, latent.data());
+  w_.kv_a.Forward(h, t, Bias(w_.kv_a_bias), latent.data());
   for (int64_t i = 0; i < t; ++i) {
     float* c = latent.data() + i * row;
     cpu::RmsNorm(c, w_.kv_a_norm.data(), 1, lora, s_.rms_norm_eps, c);
@@ -81,7 +85,7 @@ void MlaAttention::Forward(const float* h, const ForwardBatch& batch, cpu::Paged
       }
     }
   }
-  w_.o.Forward(attn.data(), t, nullptr, out);
+  w_.o.Forward(attn.data(), t, Bias(w_.o_bias), out);
 }
 
 }  // namespace weft::engine

@@ -40,6 +40,8 @@ struct MlaWeights {
   // head on both sides of attention rather than as one linear layer.
   std::vector<float> kv_b;
   LinearWeight o;  // [H, heads * v]
+  // attention_bias: biases of q_a_proj, kv_a_proj_with_mqa and o_proj.
+  std::vector<float> q_a_bias, kv_a_bias, o_bias;
 };
 
 class MlaAttention final : public AttentionLayer {

@@ -139,6 +139,7 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, co
   WEFT_ASSIGN_OR_RETURN(g.v, LoadLinear(w, p + ".v_proj.weight", kv_dim, c.hidden_size, precision));
   WEFT_ASSIGN_OR_RETURN(g.o, LoadLinear(w, p + ".o_proj.weight", c.hidden_size, q_dim, precision));
   if (c.attention_bias) {
+    WEFT_ASSIGN_OR_RETURN(g.o_bias, w.Load(p + ".o_proj.bias", {c.hidden_size}));
     WEFT_ASSIGN_OR_RETURN(g.q_bias, w.Load(p + ".q_proj.bias", {q_dim}));
     WEFT_ASSIGN_OR_RETURN(g.k_bias, w.Load(p + ".k_proj.bias", {kv_dim}));
     WEFT_ASSIGN_OR_RETURN(g.v_bias, w.Load(p + ".v_proj.bias", {kv_dim}));
@@ -193,6 +194,14 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, co
                                {heads * (m.qk_nope_head_dim + m.v_head_dim), m.kv_lora_rank}));
   WEFT_ASSIGN_OR_RETURN(
       mw.o, LoadLinear(w, p + ".o_proj.weight", c.hidden_size, heads * m.v_head_dim, precision));
+  if (c.attention_bias) {
+    if (s.q_lora_rank > 0) {
+      WEFT_ASSIGN_OR_RETURN(mw.q_a_bias, w.Load(p + ".q_a_proj.bias", {s.q_lora_rank}));
+    }
+    WEFT_ASSIGN_OR_RETURN(mw.kv_a_bias, w.Load(p + ".kv_a_proj_with_mqa.bias",
+                                               {m.kv_lora_rank + m.qk_rope_head_dim}));
+    WEFT_ASSIGN_OR_RETURN(mw.o_bias, w.Load(p + ".o_proj.bias", {c.hidden_size}));
+  }
   return std::unique_ptr<AttentionLayer>(new MlaAttention(s, std::move(mw), rope));
 }
 

@@ -197,7 +197,9 @@ TEST_P(ModelReferenceTest, Int8StaysCloseToTheFloatPath) {
   double worst = 0;
   std::vector<double> errors;
   size_t same_tokens = 0, total_tokens = 0;
-  for (const Prompt& p : LoadReference(dir)) {
+  const std::vector<Prompt> prompts = LoadReference(dir);
+  ASSERT_FALSE(prompts.empty());
+  for (const Prompt& p : prompts) {
     Runner a(**float_model, 256), b(**int8_model, 256);
     std::vector<float> la = a.Extend(0, p.ids), lb = b.Extend(0, p.ids);
     double err = 0, norm = 0;
@@ -244,7 +246,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, ModelReferenceTest,
 
 TEST(ModelLoader, ErrorsNameTheProblem) {
   auto missing = LoadCpuModel("tests/data/models/no-such-model");
-  EXPECT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("no-such-model"), absl::string_view::npos)
+      << missing.status();
 }
 
 }  // namespace

@@ -93,7 +93,9 @@ SampledToken Sampler::Sample(absl::Span<const float> raw, absl::Span<const int32
     }
   }
 
-  if (options_.temperature == 0.0f) {
+  // Below this, temperature scaling overflows float; it is greedy anyway.
+  constexpr float kGreedyTemperature = 1e-5f;
+  if (options_.temperature < kGreedyTemperature) {
     result.token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
                                         logits.begin());  // first maximum: lowest id
   } else {

@@ -22,7 +22,7 @@
 namespace weft::engine {
 
 struct SamplingOptions {
-  float temperature = 1.0f;         // 0: greedy
+  float temperature = 1.0f;         // 0 (or below 1e-5): greedy
   int32_t top_k = 0;                // 0: off
   float top_p = 1.0f;               // (0, 1]
   float min_p = 0.0f;               // [0, 1]

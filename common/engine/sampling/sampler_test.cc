@@ -135,3 +135,16 @@ TEST(SamplingOptions, ValidationNamesTheOption) {
 
 }  // namespace
 }  // namespace weft::engine
+
+namespace weft::engine {
+namespace {
+
+TEST(Sampler, TinyTemperatureIsGreedyNotNan) {
+  SamplingOptions o;
+  o.temperature = 1e-30f;
+  Sampler s(o);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(s.Sample({0.1f, 3.0f, 2.9f}, {}, {}).token, 1);
+}
+
+}  // namespace
+}  // namespace weft::engine
