@@ -95,7 +95,9 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     if (absl::Status s = blocks_.Append(c.id, c.num_tokens, &copies); !s.ok()) return s;
     for (const BlockCopy& copy : copies) kv_.CopyBlock(copy.src.value(), copy.dst.value());
     std::vector<int32_t> row;
-    for (BlockId b : *blocks_.BlockTable(c.id)) row.push_back(b.value());
+    // Keep the StatusOr alive: the span lives inside it.
+    const absl::StatusOr<absl::Span<const BlockId>> table = blocks_.BlockTable(c.id);
+    for (BlockId b : *table) row.push_back(b.value());
     const int32_t index = static_cast<int32_t>(tables.size());
     for (int32_t pos = seq.computed; pos < seq.computed + c.num_tokens; ++pos) {
       batch.token_ids.push_back(seq.tokens[pos]);
