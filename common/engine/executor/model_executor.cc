@@ -1,5 +1,6 @@
 #include "common/engine/executor/model_executor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -8,11 +9,18 @@
 namespace weft::engine {
 
 ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
-                             int32_t num_blocks, int32_t block_size)
+                             const ExecutorOptions& options)
     : model_(model),
       tokenizer_(tokenizer),
-      blocks_(num_blocks, block_size),
-      kv_(model.kv_layout(), num_blocks, block_size) {}
+      prefix_caching_(options.prefix_caching),
+      model_id_(options.model_id),
+      blocks_(options.num_blocks, options.block_size),
+      kv_(model.kv_layout(), options.num_blocks, options.block_size) {}
+
+ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
+                             int32_t num_blocks, int32_t block_size)
+    : ModelExecutor(model, tokenizer,
+                    ExecutorOptions{.num_blocks = num_blocks, .block_size = block_size}) {}
 
 absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
   if (sequences_.contains(r.id)) {
@@ -37,9 +45,24 @@ absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
   if (!r.stop.stop_strings.empty() && tokenizer_ == nullptr) {
     return absl::InvalidArgumentError("stop strings need a tokenizer");
   }
-  if (absl::Status s = blocks_.AddSequence(r.id); !s.ok()) return s;
   Sequence seq{.tokens = std::move(r.prompt), .stop = StopChecker(std::move(r.stop))};
   seq.prompt_len = static_cast<int32_t>(seq.tokens.size());
+  if (prefix_caching_) {
+    const int32_t block_size = blocks_.block_size();
+    seq.root = RootBlockHash(model_id_, r.cache_salt);
+    seq.block_hashes = HashFullBlocks(seq.root, seq.tokens, block_size);
+    // At least the prompt's last token is computed: its logits are needed.
+    const size_t usable =
+        std::min(seq.block_hashes.size(), static_cast<size_t>((seq.prompt_len - 1) / block_size));
+    absl::StatusOr<int32_t> attached = blocks_.AddSequenceWithPrefix(
+        r.id, absl::Span<const BlockHash>(seq.block_hashes).first(usable));
+    if (!attached.ok()) return attached.status();
+    seq.registered = *attached;
+    seq.computed = *attached * block_size;
+    seq.cached_prompt_tokens = seq.computed;
+  } else if (absl::Status s = blocks_.AddSequence(r.id); !s.ok()) {
+    return s;
+  }
   seq.sampler = std::make_unique<Sampler>(r.sampling);
   if (tokenizer_ != nullptr) {
     // Special tokens (eos, chat markers) are not part of the output text.
@@ -48,6 +71,51 @@ absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
   }
   sequences_.emplace(r.id, std::move(seq));
   return absl::OkStatus();
+}
+
+absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,
+                                 const SamplingOptions& sampling) {
+  auto it = sequences_.find(parent);
+  if (it == sequences_.end()) {
+    return absl::NotFoundError(absl::StrCat("sequence ", parent.value(), " unknown"));
+  }
+  if (sequences_.contains(child)) {
+    return absl::AlreadyExistsError(absl::StrCat("sequence ", child.value(), " exists"));
+  }
+  if (absl::Status s = ValidateSamplingOptions(sampling); !s.ok()) return s;
+  if (absl::Status s = blocks_.Fork(parent, child); !s.ok()) return s;
+  const Sequence& from = it->second;
+  Sequence seq{.tokens = from.tokens,
+               .prompt_len = from.prompt_len,
+               .computed = from.computed,
+               .sampler = std::make_unique<Sampler>(sampling),
+               .stop = from.stop,
+               .emitted_text = from.emitted_text,
+               .cached_prompt_tokens = from.cached_prompt_tokens,
+               .root = from.root,
+               .block_hashes = from.block_hashes,
+               .registered = from.registered};
+  if (from.decoder != nullptr) {
+    seq.decoder = std::make_unique<tokenizer::IncrementalDecoder>(*from.decoder);
+  }
+  sequences_.emplace(child, std::move(seq));
+  return absl::OkStatus();
+}
+
+void ModelExecutor::CacheComputedBlocks(SequenceId id, Sequence& seq) {
+  if (!prefix_caching_) return;
+  const int32_t block_size = blocks_.block_size();
+  while (seq.registered < seq.computed / block_size) {
+    const size_t index = static_cast<size_t>(seq.registered);
+    if (index == seq.block_hashes.size()) {  // a block of generated tokens
+      const BlockHash& parent = index == 0 ? seq.root : seq.block_hashes.back();
+      seq.block_hashes.push_back(ChainBlockHash(
+          parent, absl::Span<const int32_t>(seq.tokens).subspan(index * block_size, block_size)));
+    }
+    // False when another sequence cached the same content first: fine.
+    (void)blocks_.CacheBlock(id, seq.registered, seq.block_hashes[index]);
+    ++seq.registered;
+  }
 }
 
 absl::StatusOr<int32_t> ModelExecutor::PendingTokens(SequenceId id) const {
@@ -128,6 +196,8 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
         absl::StrCat("forward failed, scheduled sequences aborted: ", s.message()));
   }
 
+  for (const ScheduledChunk& c : plan.chunks) CacheComputedBlocks(c.id, sequences_.at(c.id));
+
   StepResult result;
   const int64_t vocab = model_.config().vocab_size;
   for (size_t i = 0; i < sampled.size(); ++i) {
@@ -136,7 +206,9 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     const absl::Span<const int32_t> prompt(seq.tokens.data(), seq.prompt_len);
     const absl::Span<const int32_t> output(seq.tokens.data() + seq.prompt_len,
                                            seq.tokens.size() - seq.prompt_len);
-    SequenceOutput out{.id = sampled[i], .token = seq.sampler->Sample(row, prompt, output)};
+    SequenceOutput out{.id = sampled[i],
+                       .token = seq.sampler->Sample(row, prompt, output),
+                       .cached_prompt_tokens = seq.cached_prompt_tokens};
     seq.tokens.push_back(out.token.token);
     std::string piece;
     if (seq.decoder != nullptr) {

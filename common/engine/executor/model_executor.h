@@ -7,6 +7,12 @@
 // conditions and returns what each sequence produced. A finished sequence
 // releases its KV blocks at once.
 //
+// Prefix caching: a new sequence starts from the longest run of its prompt's
+// full blocks that an earlier sequence computed (same model, same cache
+// salt), and every full block a step computes is registered for later ones.
+// Fork shares a sequence's blocks with a new one (n > 1 completions of one
+// prompt; copy-on-write where they diverge).
+//
 // Not thread-safe: one scheduler thread owns an executor.
 #ifndef WEFT_COMMON_ENGINE_EXECUTOR_MODEL_EXECUTOR_H_
 #define WEFT_COMMON_ENGINE_EXECUTOR_MODEL_EXECUTOR_H_
@@ -21,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/engine/executor/stop_checker.h"
+#include "common/engine/kv/block_hash.h"
 #include "common/engine/kv/kv_block_manager.h"
 #include "common/engine/model/causal_lm.h"
 #include "common/engine/model/kv_memory.h"
@@ -35,6 +42,18 @@ struct SequenceRequest {
   std::vector<int32_t> prompt;  // not empty
   SamplingOptions sampling;
   StopConditions stop;
+  // Prefix-cache isolation: sequences share cached blocks only with the same
+  // salt (e.g. a tenant). Empty: shared with every empty-salt sequence.
+  std::string cache_salt;
+};
+
+struct ExecutorOptions {
+  int32_t num_blocks = 0;   // KV blocks in the pool
+  int32_t block_size = 16;  // tokens per block
+  bool prefix_caching = true;
+  // Identity of the model in block hashes (the served model name): blocks
+  // are only shared between equal ids.
+  std::string model_id;
 };
 
 struct ScheduledChunk {
@@ -51,6 +70,7 @@ struct SequenceOutput {
   SampledToken token;                  // the token generated this step
   std::string text;                    // newly stable output text
   std::optional<FinishReason> finish;  // set when the sequence ended
+  int32_t cached_prompt_tokens = 0;    // prompt tokens taken from the prefix cache
 };
 
 struct StepResult {
@@ -63,6 +83,9 @@ class ModelExecutor {
  public:
   // `model` and `tokenizer` outlive the executor; `tokenizer` may be null,
   // then outputs carry no text and stop strings are refused.
+  ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
+                const ExecutorOptions& options);
+  // Prefix caching on, empty model id.
   ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer, int32_t num_blocks,
                 int32_t block_size);
 
@@ -80,11 +103,26 @@ class ModelExecutor {
   // Drops a sequence (cancel or failure) and releases its blocks.
   absl::Status Abort(SequenceId id);
 
+  // Creates `child` as a copy of `parent` in its current state (tokens, text,
+  // stop state; KV blocks shared, copied on write) that samples with
+  // `sampling`. For n completions of one prompt: schedule all but the
+  // prompt's last token, fork n - 1 times, then schedule each. NotFound for
+  // an unknown parent, AlreadyExists for a known child, InvalidArgument for
+  // invalid sampling options.
+  absl::Status Fork(SequenceId parent, SequenceId child, const SamplingOptions& sampling);
+
   // Tokens of `id` not computed yet (prompt remainder, or the last sampled
   // token); NotFound if unknown.
   absl::StatusOr<int32_t> PendingTokens(SequenceId id) const;
 
+  // Blocks available to new work: free, or cached and used by no sequence.
   int32_t num_free_blocks() const { return blocks_.num_free_blocks(); }
+  int32_t num_blocks() const { return blocks_.num_blocks(); }
+  int32_t block_size() const { return blocks_.block_size(); }
+  int32_t num_cached_blocks() const { return blocks_.num_cached_blocks(); }
+  const PrefixCacheStats& prefix_cache_stats() const { return blocks_.prefix_cache_stats(); }
+  // KV bookkeeping consistency (tests and debug checks).
+  absl::Status CheckInvariants() const { return blocks_.CheckInvariants(); }
   int32_t num_sequences() const { return static_cast<int32_t>(sequences_.size()); }
 
  private:
@@ -96,12 +134,22 @@ class ModelExecutor {
     StopChecker stop;
     std::unique_ptr<tokenizer::IncrementalDecoder> decoder;
     size_t emitted_text = 0;  // bytes of stop.StableText() already returned
+    int32_t cached_prompt_tokens = 0;
+    // Hashes of the sequence's full blocks: the prompt's from the start,
+    // generated ones as they fill. The first `registered` are in the cache.
+    BlockHash root;
+    std::vector<BlockHash> block_hashes;
+    int32_t registered = 0;
   };
 
   absl::Status ValidatePlan(const StepPlan& plan) const;
+  // Registers the full blocks of `id` computed since the last call.
+  void CacheComputedBlocks(SequenceId id, Sequence& seq);
 
   const CausalLm& model_;
   const tokenizer::Tokenizer* tokenizer_;
+  const bool prefix_caching_;
+  const std::string model_id_;
   KvBlockManager blocks_;
   CpuKvMemory kv_;
   absl::flat_hash_map<SequenceId, Sequence> sequences_;

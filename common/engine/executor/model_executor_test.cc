@@ -5,7 +5,9 @@
 #include "common/engine/executor/model_executor.h"
 
 #include <fstream>
+#include <map>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "common/engine/model/model_loader.h"
@@ -70,7 +72,9 @@ TEST_F(ModelExecutorTest, ChunkedPromptsAndDecodeReproduceTheReference) {
     for (const SequenceOutput& o : result->outputs) {
       (o.id == SequenceId(0) ? out0 : out6).push_back(o.token.token);
       if (o.id == SequenceId(0)) text0 += o.text;
-      if (o.finish.has_value()) EXPECT_EQ(*o.finish, FinishReason::kLength);
+      if (o.finish.has_value()) {
+        EXPECT_EQ(*o.finish, FinishReason::kLength);
+      }
     }
   }
   EXPECT_EQ(out0, std::vector<int32_t>(g0.begin(), g0.begin() + 8));
@@ -150,6 +154,170 @@ TEST_F(ModelExecutorTest, BadRequestsAndPlansChangeNothing) {
   ASSERT_TRUE(ex.Abort(SequenceId(1)).ok());
   EXPECT_EQ(ex.num_free_blocks(), 3);
   EXPECT_EQ(ex.Abort(SequenceId(1)).code(), absl::StatusCode::kNotFound);
+}
+
+// Runs every sequence to its end, each step scheduling every pending token
+// (whole prompts, then decode); returns each sequence's generated tokens.
+std::map<int64_t, std::vector<int32_t>> RunToEnd(ModelExecutor& ex, std::vector<int64_t> ids) {
+  std::map<int64_t, std::vector<int32_t>> out;
+  for (int step = 0; step < 200 && ex.num_sequences() > 0; ++step) {
+    StepPlan plan;
+    for (int64_t id : ids) {
+      auto pending = ex.PendingTokens(SequenceId(id));
+      if (pending.ok()) plan.chunks.push_back({SequenceId(id), *pending});
+    }
+    auto result = ex.Step(plan);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) break;
+    for (const SequenceOutput& o : result->outputs) out[o.id.value()].push_back(o.token.token);
+  }
+  return out;
+}
+
+TEST_F(ModelExecutorTest, PrefixCacheReusesComputedBlocksWithTheSameResult) {
+  ModelExecutor ex(*model_, tokenizer_.get(),
+                   ExecutorOptions{.num_blocks = 64, .block_size = 4, .model_id = "tiny-llama"});
+  const auto p6 = reference_["prompts"][6]["input_ids"].get<std::vector<int32_t>>();
+  const auto g6 = reference_["prompts"][6]["greedy_ids"].get<std::vector<int32_t>>();
+  ASSERT_GT(p6.size(), 9u);
+  ASSERT_TRUE(ex.AddSequence(Greedy(1, p6, 8)).ok());
+  EXPECT_EQ(*ex.PendingTokens(SequenceId(1)), static_cast<int32_t>(p6.size()));  // cold
+  const auto first = RunToEnd(ex, {1});
+  EXPECT_EQ(first.at(1), std::vector<int32_t>(g6.begin(), g6.begin() + 8));
+  EXPECT_GT(ex.num_cached_blocks(), 0);
+  EXPECT_EQ(ex.num_free_blocks(), 64);  // cached blocks stay available
+  EXPECT_TRUE(ex.CheckInvariants().ok()) << ex.CheckInvariants();
+
+  // The same prompt again: its full blocks come from the cache (all but the
+  // block holding the last prompt token, whose logits must be computed), and
+  // the continuation is the same.
+  const int32_t cached = (static_cast<int32_t>(p6.size()) - 1) / 4 * 4;
+  ASSERT_TRUE(ex.AddSequence(Greedy(2, p6, 8)).ok());
+  EXPECT_EQ(*ex.PendingTokens(SequenceId(2)), static_cast<int32_t>(p6.size()) - cached);
+  // A longer prompt sharing the first half also hits, for the shared blocks.
+  std::vector<int32_t> extended(p6.begin(), p6.begin() + 8);
+  extended.insert(extended.end(), {11, 12, 13, 14, 15});
+  ASSERT_TRUE(ex.AddSequence(Greedy(3, extended, 4)).ok());
+  EXPECT_EQ(*ex.PendingTokens(SequenceId(3)), 5);
+  // Another salt (tenant) never sees them.
+  SequenceRequest other = Greedy(4, p6, 8);
+  other.cache_salt = "tenant-b";
+  ASSERT_TRUE(ex.AddSequence(other).ok());
+  EXPECT_EQ(*ex.PendingTokens(SequenceId(4)), static_cast<int32_t>(p6.size()));
+  int32_t reported = -1;
+  std::map<int64_t, std::vector<int32_t>> again;
+  for (int step = 0; step < 50 && ex.num_sequences() > 0; ++step) {
+    StepPlan plan;
+    for (int64_t id : {2, 3, 4}) {
+      auto pending = ex.PendingTokens(SequenceId(id));
+      if (pending.ok()) plan.chunks.push_back({SequenceId(id), *pending});
+    }
+    auto result = ex.Step(plan);
+    ASSERT_TRUE(result.ok()) << result.status();
+    for (const SequenceOutput& o : result->outputs) {
+      again[o.id.value()].push_back(o.token.token);
+      if (o.id == SequenceId(2)) reported = o.cached_prompt_tokens;
+    }
+  }
+  EXPECT_EQ(reported, cached);
+  EXPECT_EQ(again.at(2), first.at(1));
+  EXPECT_EQ(again.at(4), first.at(1));
+  // The extended prompt matches running it without a cache.
+  ModelExecutor cold(*model_, nullptr,
+                     ExecutorOptions{.num_blocks = 64, .block_size = 4, .prefix_caching = false});
+  ASSERT_TRUE(cold.AddSequence(Greedy(3, extended, 4)).ok());
+  EXPECT_EQ(again.at(3), RunToEnd(cold, {3}).at(3));
+  EXPECT_EQ(cold.num_cached_blocks(), 0);
+  EXPECT_GT(ex.prefix_cache_stats().hit_blocks, 0);
+  EXPECT_TRUE(ex.CheckInvariants().ok()) << ex.CheckInvariants();
+}
+
+TEST_F(ModelExecutorTest, ForkedSequencesShareThePromptAndSampleIndependently) {
+  ModelExecutor ex(*model_, tokenizer_.get(), /*num_blocks=*/64, /*block_size=*/4);
+  const auto p6 = reference_["prompts"][6]["input_ids"].get<std::vector<int32_t>>();
+  const auto g6 = reference_["prompts"][6]["greedy_ids"].get<std::vector<int32_t>>();
+  const int32_t len = static_cast<int32_t>(p6.size());
+  ASSERT_TRUE(ex.AddSequence(Greedy(1, p6, 6)).ok());
+  ASSERT_TRUE(ex.Step({{{SequenceId(1), len - 1}}}).ok());  // all but the last token
+  const int32_t free_before = ex.num_free_blocks();
+  SamplingOptions greedy{.temperature = 0.0f};
+  SamplingOptions seeded_a{.temperature = 1.5f, .seed = 7};
+  SamplingOptions seeded_b{.temperature = 1.5f, .seed = 8};
+  ASSERT_TRUE(ex.Fork(SequenceId(1), SequenceId(2), greedy).ok());
+  ASSERT_TRUE(ex.Fork(SequenceId(1), SequenceId(3), seeded_a).ok());
+  ASSERT_TRUE(ex.Fork(SequenceId(1), SequenceId(4), seeded_b).ok());
+  ASSERT_TRUE(ex.Fork(SequenceId(1), SequenceId(5), seeded_a).ok());
+  EXPECT_EQ(ex.num_free_blocks(), free_before);  // nothing copied yet
+  EXPECT_EQ(*ex.PendingTokens(SequenceId(3)), 1);
+  EXPECT_EQ(ex.Fork(SequenceId(1), SequenceId(2), greedy).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ex.Fork(SequenceId(9), SequenceId(10), greedy).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ex.Fork(SequenceId(1), SequenceId(10), SamplingOptions{.top_p = 0.0f}).code(),
+            absl::StatusCode::kInvalidArgument);
+  const auto out = RunToEnd(ex, {1, 2, 3, 4, 5});
+  const std::vector<int32_t> expected(g6.begin(), g6.begin() + 6);
+  EXPECT_EQ(out.at(1), expected);
+  EXPECT_EQ(out.at(2), expected);
+  EXPECT_EQ(out.at(3), out.at(5));  // same seed, same tokens
+  EXPECT_NE(out.at(3), out.at(4));  // another seed: another completion
+  EXPECT_EQ(ex.num_sequences(), 0);
+  EXPECT_EQ(ex.num_free_blocks(), 64);
+  EXPECT_TRUE(ex.CheckInvariants().ok()) << ex.CheckInvariants();
+}
+
+// A random scheduler: sequences (some with shared prompts) added, forked,
+// scheduled in random chunks, aborted; the pool may run short. Afterwards
+// no sequence holds a block and the bookkeeping is consistent.
+TEST_F(ModelExecutorTest, RandomSchedulesNeverLeakBlocks) {
+  for (uint32_t seed = 1; seed <= 4; ++seed) {
+    std::mt19937 rng(seed);
+    ModelExecutor ex(*model_, nullptr, /*num_blocks=*/24, /*block_size=*/4);
+    std::vector<int64_t> live;
+    int64_t next_id = 0;
+    const std::vector<int32_t> base = {5, 9, 33, 7, 81, 2, 64, 12, 5, 40, 3, 17};
+    for (int step = 0; step < 60; ++step) {
+      const int op = std::uniform_int_distribution<int>(0, 9)(rng);
+      if (op <= 2 || live.empty()) {
+        std::vector<int32_t> prompt(base.begin(),
+                                    base.begin() + std::uniform_int_distribution<int>(1, 12)(rng));
+        prompt.push_back(std::uniform_int_distribution<int32_t>(0, 100)(rng));
+        SequenceRequest r = Greedy(next_id, prompt, std::uniform_int_distribution<int>(1, 8)(rng));
+        r.sampling = SamplingOptions{.temperature = 0.8f, .seed = seed};
+        ASSERT_TRUE(ex.AddSequence(r).ok());
+        live.push_back(next_id++);
+      } else if (op == 3) {
+        const int64_t parent = live[rng() % live.size()];
+        ASSERT_TRUE(ex.Fork(SequenceId(parent), SequenceId(next_id), SamplingOptions{}).ok());
+        live.push_back(next_id++);
+      } else if (op == 4) {
+        const size_t i = rng() % live.size();
+        ASSERT_TRUE(ex.Abort(SequenceId(live[i])).ok());
+        live.erase(live.begin() + i);
+      } else {
+        StepPlan plan;
+        for (int64_t id : live) {
+          const int32_t pending = *ex.PendingTokens(SequenceId(id));
+          if (rng() % 2 == 0) {
+            plan.chunks.push_back(
+                {SequenceId(id), std::uniform_int_distribution<int32_t>(1, pending)(rng)});
+          }
+        }
+        auto result = ex.Step(plan);
+        if (!result.ok()) {
+          ASSERT_EQ(result.status().code(), absl::StatusCode::kResourceExhausted)
+              << result.status();
+        } else {
+          for (const SequenceOutput& o : result->outputs) {
+            if (o.finish.has_value()) std::erase(live, o.id.value());
+          }
+        }
+      }
+      ASSERT_TRUE(ex.CheckInvariants().ok()) << ex.CheckInvariants() << " seed " << seed;
+      ASSERT_EQ(ex.num_sequences(), static_cast<int32_t>(live.size()));
+    }
+    for (int64_t id : live) ASSERT_TRUE(ex.Abort(SequenceId(id)).ok());
+    EXPECT_EQ(ex.num_free_blocks(), 24);
+    EXPECT_TRUE(ex.CheckInvariants().ok());
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "common/engine/kv/kv_block_manager.h"
 
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +10,7 @@
 namespace weft::engine {
 
 KvBlockManager::KvBlockManager(int32_t num_blocks, int32_t block_size)
-    : block_size_(block_size), allocator_(num_blocks) {
+    : block_size_(block_size), allocator_(num_blocks), cache_(num_blocks) {
   WEFT_CHECK(block_size > 0) << "block_size " << block_size;
 }
 
@@ -18,6 +19,64 @@ absl::Status KvBlockManager::AddSequence(SequenceId id) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", id.value(), " exists"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int32_t> KvBlockManager::AddSequenceWithPrefix(SequenceId id,
+                                                              absl::Span<const BlockHash> prefix) {
+  if (sequences_.contains(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("sequence ", id.value(), " exists"));
+  }
+  Sequence seq;
+  for (const BlockHash& hash : prefix) {
+    const std::optional<BlockId> block = cache_.Lookup(hash);
+    if (!block.has_value()) break;
+    AddRef(*block);
+    seq.blocks.push_back(*block);
+  }
+  const int32_t attached = static_cast<int32_t>(seq.blocks.size());
+  cache_.RecordLookup(static_cast<int32_t>(prefix.size()), attached);
+  seq.num_tokens = attached * block_size_;
+  sequences_.emplace(id, std::move(seq));
+  return attached;
+}
+
+absl::StatusOr<bool> KvBlockManager::CacheBlock(SequenceId id, int32_t index,
+                                                const BlockHash& hash) {
+  auto it = sequences_.find(id);
+  if (it == sequences_.end()) {
+    return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
+  }
+  if (index < 0 || index >= it->second.num_tokens / block_size_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sequence ", id.value(), ": block ", index, " is not full"));
+  }
+  const BlockId block = it->second.blocks[index];
+  if (!cache_.Insert(hash, block)) return false;
+  WEFT_CHECK(allocator_.AddRef(block).ok());  // the cache's reference
+  return true;
+}
+
+void KvBlockManager::AddRef(BlockId block) {
+  if (allocator_.RefCount(block) == 1) cache_.MarkInUse(block);
+  WEFT_CHECK(allocator_.AddRef(block).ok()) << "block " << block.value();
+}
+
+void KvBlockManager::Release(BlockId block) {
+  WEFT_CHECK(allocator_.Release(block).ok()) << "block " << block.value();
+  if (allocator_.RefCount(block) == 1) cache_.MarkEvictable(block);
+}
+
+absl::Status KvBlockManager::AllocateBlocks(int32_t count, std::vector<BlockId>* out) {
+  if (count > num_free_blocks()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("need ", count, " blocks, ", num_free_blocks(), " available"));
+  }
+  while (allocator_.num_free() < count) {
+    const std::optional<BlockId> evicted = cache_.EvictOne();
+    WEFT_CHECK(evicted.has_value());
+    WEFT_CHECK(allocator_.Release(*evicted).ok());  // the cache's reference: now free
+  }
+  return allocator_.Allocate(count, out);
 }
 
 bool KvBlockManager::NeedsCopyOnWrite(const Sequence& seq) const {
@@ -47,7 +106,7 @@ absl::Status KvBlockManager::Append(SequenceId id, int32_t n, std::vector<BlockC
   if (n == 0) return absl::OkStatus();
   Sequence& seq = sequences_.at(id);
   std::vector<BlockId> fresh;
-  if (absl::Status s = allocator_.Allocate(*needed, &fresh); !s.ok()) {
+  if (absl::Status s = AllocateBlocks(*needed, &fresh); !s.ok()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("sequence ", id.value(), " +", n, " tokens: ", s.message()));
   }
@@ -56,7 +115,7 @@ absl::Status KvBlockManager::Append(SequenceId id, int32_t n, std::vector<BlockC
     const BlockId shared = seq.blocks.back();
     const BlockId copy = fresh[next++];
     copies->push_back({shared, copy});
-    WEFT_CHECK(allocator_.Release(shared).ok());
+    Release(shared);
     seq.blocks.back() = copy;
   }
   for (; next < fresh.size(); ++next) seq.blocks.push_back(fresh[next]);
@@ -73,7 +132,7 @@ absl::Status KvBlockManager::Fork(SequenceId parent, SequenceId child) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", child.value(), " exists"));
   }
   Sequence copy = it->second;  // `it` may be invalidated by the insertion below
-  for (BlockId block : copy.blocks) WEFT_CHECK(allocator_.AddRef(block).ok());
+  for (BlockId block : copy.blocks) AddRef(block);
   sequences_.emplace(child, std::move(copy));
   return absl::OkStatus();
 }
@@ -83,7 +142,10 @@ absl::Status KvBlockManager::Free(SequenceId id) {
   if (it == sequences_.end()) {
     return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
   }
-  for (BlockId block : it->second.blocks) WEFT_CHECK(allocator_.Release(block).ok());
+  // Last block first: cached blocks become evictable tail first, so a
+  // prefix's later blocks are evicted before the earlier ones they need.
+  const std::vector<BlockId>& blocks = it->second.blocks;
+  for (auto b = blocks.rbegin(); b != blocks.rend(); ++b) Release(*b);
   sequences_.erase(it);
   return absl::OkStatus();
 }
@@ -114,11 +176,19 @@ absl::Status KvBlockManager::CheckInvariants() const {
     }
     for (BlockId block : seq.blocks) ++holders[block.value()];
   }
+  int32_t evictable = 0;
   for (int32_t i = 0; i < allocator_.num_blocks(); ++i) {
-    if (holders[i] != allocator_.RefCount(BlockId(i))) {
+    const bool cached = cache_.IsCached(BlockId(i));
+    if (holders[i] + (cached ? 1 : 0) != allocator_.RefCount(BlockId(i))) {
       return absl::InternalError(absl::StrCat("block ", i, ": ", allocator_.RefCount(BlockId(i)),
-                                              " references, ", holders[i], " holders"));
+                                              " references, ", holders[i], " holders",
+                                              cached ? " and the prefix cache" : ""));
     }
+    if (cached && holders[i] == 0) ++evictable;
+  }
+  if (evictable != cache_.num_evictable()) {
+    return absl::InternalError(absl::StrCat(evictable, " cached blocks held by no sequence, ",
+                                            cache_.num_evictable(), " evictable"));
   }
   return absl::OkStatus();
 }

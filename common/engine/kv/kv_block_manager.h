@@ -1,6 +1,10 @@
 // The bookkeeping of the paged KV cache: which blocks hold each sequence's
 // tokens (its block table), with blocks shared between sequences after a
-// fork and copied on write when a sequence appends to a block it shares.
+// fork and copied on write when a sequence appends to a block it shares, and
+// a prefix cache: full, computed blocks registered under their content hash
+// stay in the pool after their sequences end, so a later sequence with the
+// same prefix attaches them instead of recomputing; blocks only the cache
+// holds are evicted, least recently used first, when the pool runs short.
 //
 // Plain data in and out: operations return what the executor must do (block
 // copies) and never touch KV memory themselves, so schedulers can be tested
@@ -17,7 +21,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/engine/kv/block_allocator.h"
+#include "common/engine/kv/block_hash.h"
 #include "common/engine/kv/ids.h"
+#include "common/engine/kv/prefix_cache.h"
 
 namespace weft::engine {
 
@@ -35,12 +41,29 @@ class KvBlockManager {
   KvBlockManager(int32_t num_blocks, int32_t block_size);
 
   int32_t block_size() const { return block_size_; }
-  int32_t num_free_blocks() const { return allocator_.num_free(); }
+  // Blocks a sequence can take now: free ones plus cached ones nobody uses
+  // (evicted on demand).
+  int32_t num_free_blocks() const { return allocator_.num_free() + cache_.num_evictable(); }
+  int32_t num_cached_blocks() const { return cache_.num_cached(); }
+  const PrefixCacheStats& prefix_cache_stats() const { return cache_.stats(); }
   int32_t num_blocks() const { return allocator_.num_blocks(); }
   int32_t num_sequences() const { return static_cast<int32_t>(sequences_.size()); }
 
   // Registers an empty sequence. AlreadyExists if `id` is known.
   absl::Status AddSequence(SequenceId id);
+
+  // Registers a sequence whose first tokens are the full blocks hashed in
+  // `prefix` (in order), attaching the longest leading run of them that the
+  // prefix cache holds. Returns the number of blocks attached: the sequence
+  // starts with that many blocks' tokens already computed. AlreadyExists if
+  // `id` is known.
+  absl::StatusOr<int32_t> AddSequenceWithPrefix(SequenceId id, absl::Span<const BlockHash> prefix);
+
+  // Registers block `index` of `id` (full, its KV computed) in the prefix
+  // cache under `hash`. Returns whether it was added; false when the hash or
+  // the block is cached already. NotFound for an unknown sequence,
+  // InvalidArgument for a block that is not full.
+  absl::StatusOr<bool> CacheBlock(SequenceId id, int32_t index, const BlockHash& hash);
 
   // Blocks that Append(id, n) would take from the pool now (new blocks plus
   // a copy of a shared last block), for admission decisions.
@@ -67,7 +90,8 @@ class KvBlockManager {
   absl::StatusOr<int32_t> NumTokens(SequenceId id) const;
 
   // Every block's reference count equals the number of block tables holding
-  // it, and the allocator is consistent. For tests and debug checks.
+  // it plus one if it is cached, exactly the cached blocks held by nothing
+  // else are evictable, and the allocator is consistent. For tests and debug checks.
   absl::Status CheckInvariants() const;
 
  private:
@@ -79,9 +103,15 @@ class KvBlockManager {
   int32_t BlocksFor(int32_t tokens) const { return (tokens + block_size_ - 1) / block_size_; }
   // Whether appending to `seq` writes into a shared, partly filled block.
   bool NeedsCopyOnWrite(const Sequence& seq) const;
+  // Allocation evicting cached blocks as needed; all or nothing.
+  absl::Status AllocateBlocks(int32_t count, std::vector<BlockId>* out);
+  // Reference changes that keep the cache's evictable set in step.
+  void AddRef(BlockId block);
+  void Release(BlockId block);
 
   const int32_t block_size_;
   BlockAllocator allocator_;
+  PrefixCache cache_;
   absl::flat_hash_map<SequenceId, Sequence> sequences_;
 };
 

@@ -152,5 +152,134 @@ TEST(KvBlockManager, RandomOperationsNeverLeakOrCorrupt) {
   }
 }
 
+TEST(KvBlockManager, PrefixCacheSharesComputedBlocksAndEvictsWhenShort) {
+  KvBlockManager kv(/*num_blocks=*/6, /*block_size=*/4);
+  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const std::vector<BlockHash> hashes = HashFullBlocks(RootBlockHash("m", ""), prompt, 4);
+  ASSERT_EQ(hashes.size(), 2u);
+  const SequenceId a(1), b(2), c(3);
+  EXPECT_EQ(*kv.AddSequenceWithPrefix(a, hashes), 0);  // cold cache
+  std::vector<BlockCopy> copies;
+  ASSERT_TRUE(kv.Append(a, 10, &copies).ok());
+  EXPECT_EQ(*kv.CacheBlock(a, 0, hashes[0]), true);
+  EXPECT_EQ(*kv.CacheBlock(a, 1, hashes[1]), true);
+  EXPECT_EQ(*kv.CacheBlock(a, 1, hashes[1]), false);  // already cached
+  EXPECT_EQ(kv.CacheBlock(a, 2, hashes[1]).status().code(),
+            absl::StatusCode::kInvalidArgument);  // the half-full block
+  EXPECT_EQ(kv.num_cached_blocks(), 2);
+  EXPECT_TRUE(kv.CheckInvariants().ok()) << kv.CheckInvariants();
+
+  // A second sequence with the same prompt attaches both blocks.
+  EXPECT_EQ(*kv.AddSequenceWithPrefix(b, hashes), 2);
+  EXPECT_EQ(*kv.NumTokens(b), 8);
+  EXPECT_EQ((*kv.BlockTable(b))[0], (*kv.BlockTable(a))[0]);
+  EXPECT_EQ((*kv.BlockTable(b))[1], (*kv.BlockTable(a))[1]);
+  ASSERT_TRUE(kv.Append(b, 2, &copies).ok());
+  EXPECT_TRUE(copies.empty());  // appends start a fresh block
+  EXPECT_EQ(kv.num_free_blocks(), 2);
+  ASSERT_TRUE(kv.Free(a).ok());
+  ASSERT_TRUE(kv.Free(b).ok());
+  // The cached blocks outlive their sequences and count as available.
+  EXPECT_EQ(kv.num_cached_blocks(), 2);
+  EXPECT_EQ(kv.num_free_blocks(), 6);
+  EXPECT_TRUE(kv.CheckInvariants().ok()) << kv.CheckInvariants();
+
+  // A sequence needing the whole pool evicts them.
+  ASSERT_TRUE(kv.AddSequence(c).ok());
+  ASSERT_TRUE(kv.Append(c, 24, &copies).ok());
+  EXPECT_EQ(kv.num_cached_blocks(), 0);
+  EXPECT_EQ(kv.prefix_cache_stats().evicted_blocks, 2);
+  EXPECT_EQ(kv.prefix_cache_stats().queried_blocks, 4);
+  EXPECT_EQ(kv.prefix_cache_stats().hit_blocks, 2);
+  EXPECT_TRUE(kv.CheckInvariants().ok()) << kv.CheckInvariants();
+  ASSERT_TRUE(kv.Free(c).ok());
+  EXPECT_EQ(*kv.AddSequenceWithPrefix(a, hashes), 0);  // evicted: recomputed
+}
+
+TEST(KvBlockManager, EvictionTakesThePrefixTailFirst) {
+  KvBlockManager kv(4, 2);
+  const std::vector<int32_t> prompt = {1, 2, 3, 4, 5, 6};
+  const std::vector<BlockHash> hashes = HashFullBlocks(RootBlockHash("m", ""), prompt, 2);
+  std::vector<BlockCopy> copies;
+  ASSERT_TRUE(kv.AddSequenceWithPrefix(SequenceId(1), hashes).ok());
+  ASSERT_TRUE(kv.Append(SequenceId(1), 6, &copies).ok());
+  for (int32_t i = 0; i < 3; ++i) ASSERT_TRUE(kv.CacheBlock(SequenceId(1), i, hashes[i]).ok());
+  ASSERT_TRUE(kv.Free(SequenceId(1)).ok());
+  // Two blocks are needed: one free block and one evicted, the last one.
+  ASSERT_TRUE(kv.AddSequence(SequenceId(2)).ok());
+  ASSERT_TRUE(kv.Append(SequenceId(2), 4, &copies).ok());
+  EXPECT_EQ(*kv.AddSequenceWithPrefix(SequenceId(3), hashes), 2);
+  EXPECT_TRUE(kv.CheckInvariants().ok()) << kv.CheckInvariants();
+}
+
+// Random sequences drawn from a few shared documents, so prefixes repeat:
+// each sequence attaches what the cache holds, computes the rest (written
+// into a model of the KV memory), registers its full blocks, and must read
+// back exactly its own tokens, however blocks were shared, cached, evicted
+// and reused. No block leaks once everything is freed.
+TEST(KvBlockManager, RandomPrefixCachingNeverLeaksOrServesWrongTokens) {
+  constexpr int32_t kBlocks = 24, kBlockSize = 4;
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::vector<int32_t>> documents(3);
+    for (auto& doc : documents) {
+      for (int i = 0; i < 40; ++i) doc.push_back(std::uniform_int_distribution<int32_t>(0, 5)(rng));
+    }
+    KvBlockManager kv(kBlocks, kBlockSize);
+    const BlockHash root = RootBlockHash("m", "");
+    std::vector<std::vector<int32_t>> memory(kBlocks, std::vector<int32_t>(kBlockSize, -1));
+    std::map<int64_t, std::vector<int32_t>> expected;
+    int64_t next_id = 0;
+    int64_t hits = 0;
+    for (int step = 0; step < 500; ++step) {
+      if (expected.empty() || std::uniform_int_distribution<int>(0, 2)(rng) > 0) {
+        const auto& doc = documents[std::uniform_int_distribution<size_t>(0, 2)(rng)];
+        std::vector<int32_t> prompt(
+            doc.begin(), doc.begin() + std::uniform_int_distribution<int32_t>(1, 40)(rng));
+        const std::vector<BlockHash> hashes = HashFullBlocks(root, prompt, kBlockSize);
+        const SequenceId id(next_id++);
+        const absl::StatusOr<int32_t> attached = kv.AddSequenceWithPrefix(id, hashes);
+        ASSERT_TRUE(attached.ok());
+        hits += *attached;
+        const int32_t cached = *attached * kBlockSize;
+        const int32_t rest = static_cast<int32_t>(prompt.size()) - cached;
+        std::vector<BlockCopy> copies;
+        const absl::Status s = kv.Append(id, rest, &copies);
+        if (!s.ok()) {  // pool short: the sequence gives up
+          ASSERT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+          ASSERT_TRUE(kv.Free(id).ok());
+        } else {
+          ASSERT_TRUE(copies.empty());
+          const auto table = *kv.BlockTable(id);
+          for (int32_t pos = cached; pos < static_cast<int32_t>(prompt.size()); ++pos) {
+            memory[table[pos / kBlockSize].value()][pos % kBlockSize] = prompt[pos];
+          }
+          for (size_t i = *attached; i < hashes.size(); ++i) {
+            ASSERT_TRUE(kv.CacheBlock(id, static_cast<int32_t>(i), hashes[i]).ok());
+          }
+          expected[id.value()] = prompt;
+        }
+      } else {
+        auto it = expected.begin();
+        std::advance(it, std::uniform_int_distribution<size_t>(0, expected.size() - 1)(rng));
+        ASSERT_TRUE(kv.Free(SequenceId(it->first)).ok());
+        expected.erase(it);
+      }
+      ASSERT_TRUE(kv.CheckInvariants().ok()) << kv.CheckInvariants() << " seed " << seed;
+      for (const auto& [id, tokens] : expected) {
+        const auto table = *kv.BlockTable(SequenceId(id));
+        for (size_t pos = 0; pos < tokens.size(); ++pos) {
+          ASSERT_EQ(memory[table[pos / kBlockSize].value()][pos % kBlockSize], tokens[pos])
+              << "seed " << seed << " step " << step << " sequence " << id << " pos " << pos;
+        }
+      }
+    }
+    EXPECT_GT(hits, 0) << "seed " << seed;
+    for (const auto& [id, tokens] : expected) ASSERT_TRUE(kv.Free(SequenceId(id)).ok());
+    EXPECT_EQ(kv.num_free_blocks(), kBlocks);
+    EXPECT_TRUE(kv.CheckInvariants().ok());
+  }
+}
+
 }  // namespace
 }  // namespace weft::engine
