@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "kernels/cpu/thread_pool.h"
 
 namespace weft::kernels::cpu {
 namespace {
@@ -38,17 +41,22 @@ void Int8Linear(const float* x, int64_t m, const Int8Weight& w, const float* bia
   std::vector<int8_t> xq(m * w.k);
   std::vector<float> x_scales(m);
   QuantizeActivationsPerToken(x, m, w.k, xq.data(), x_scales.data());
-  for (int64_t i = 0; i < m; ++i) {
-    const int8_t* a = xq.data() + i * w.k;
-    for (int64_t j = 0; j < w.n; ++j) {
+  // Output channels split across threads; each weight row is read once and
+  // used for every token.
+  const int64_t min_chunk = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, m * w.k));
+  ParallelFor(w.n, min_chunk, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
       const int8_t* b = w.values.data() + j * w.k;
-      int32_t acc = 0;
-      for (int64_t kk = 0; kk < w.k; ++kk) acc += int32_t{a[kk]} * int32_t{b[kk]};
-      // Epilogue: per-token x per-channel dequantization, then bias.
-      y[i * w.n + j] =
-          static_cast<float>(acc) * x_scales[i] * w.scales[j] + (bias != nullptr ? bias[j] : 0.0f);
+      const float b_bias = bias != nullptr ? bias[j] : 0.0f;
+      for (int64_t i = 0; i < m; ++i) {
+        const int8_t* a = xq.data() + i * w.k;
+        int32_t acc = 0;
+        for (int64_t kk = 0; kk < w.k; ++kk) acc += int32_t{a[kk]} * int32_t{b[kk]};
+        // Epilogue: per-token x per-channel dequantization, then bias.
+        y[i * w.n + j] = static_cast<float>(acc) * x_scales[i] * w.scales[j] + b_bias;
+      }
     }
-  }
+  });
 }
 
 }  // namespace weft::kernels::cpu

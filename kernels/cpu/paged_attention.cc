@@ -6,18 +6,29 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/cpu/thread_pool.h"
+
 namespace weft::kernels::cpu {
 
 void PagedAttention(const PagedKvCache& c, const PagedAttentionParams& p) {
   const int32_t group = p.num_heads / c.num_kv_heads;
-  std::vector<float> scores;
-  std::vector<double> acc(c.v_head_dim);
-  for (int64_t t = 0; t < p.tokens; ++t) {
-    const int32_t* table =
-        p.block_tables + static_cast<int64_t>(p.sequence_of_token[t]) * p.max_blocks_per_sequence;
-    const int32_t n = p.context_len[t];
-    scores.resize(n);
-    for (int32_t h = 0; h < p.num_heads; ++h) {
+  // One work item per (token, head); chunks sized so that each reads a few
+  // tens of thousands of cached values.
+  int64_t total_context = 0;
+  for (int64_t t = 0; t < p.tokens; ++t) total_context += p.context_len[t];
+  const int64_t per_item =
+      std::max<int64_t>(1, total_context / std::max<int64_t>(1, p.tokens)) * c.head_dim;
+  const int64_t min_chunk = std::max<int64_t>(1, 32768 / per_item);
+  ParallelFor(p.tokens * p.num_heads, min_chunk, [&](int64_t begin, int64_t end) {
+    std::vector<float> scores;
+    std::vector<double> acc(c.v_head_dim);
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t t = item / p.num_heads;
+      const int32_t h = static_cast<int32_t>(item % p.num_heads);
+      const int32_t* table =
+          p.block_tables + static_cast<int64_t>(p.sequence_of_token[t]) * p.max_blocks_per_sequence;
+      const int32_t n = p.context_len[t];
+      scores.resize(n);
       const float* q = p.q + (t * p.num_heads + h) * c.head_dim;
       float* out = p.out + (t * p.num_heads + h) * c.v_head_dim;
       const int32_t kv_head = h / group;
@@ -49,7 +60,7 @@ void PagedAttention(const PagedKvCache& c, const PagedAttentionParams& p) {
         out[d] = static_cast<float>(acc[d] / denominator);
       }
     }
-  }
+  });
 }
 
 void WriteKv(const PagedKvCache& c, const float* k_new, const float* v_new, const int64_t* slots,

@@ -68,8 +68,9 @@ class Runner {
     int32_t max_blocks = 1;
     std::vector<std::vector<int32_t>> tables;
     for (const auto& [seq, tokens] : pieces) {
-      if (!blocks_.NumTokens(SequenceId(seq)).ok())
+      if (!blocks_.NumTokens(SequenceId(seq)).ok()) {
         EXPECT_TRUE(blocks_.AddSequence(SequenceId(seq)).ok());
+      }
       const int32_t start = *blocks_.NumTokens(SequenceId(seq));
       std::vector<BlockCopy> copies;
       EXPECT_TRUE(
