@@ -119,7 +119,7 @@ absl::Status ParseRopeParams(const JsonObjectReader& r, absl::string_view type_n
                                          rope->original_max_position_embeddings));
     WEFT_ASSIGN_OR_RETURN(rope->beta_fast, r.DoubleOr("beta_fast", 32.0));
     WEFT_ASSIGN_OR_RETURN(rope->beta_slow, r.DoubleOr("beta_slow", 1.0));
-    WEFT_ASSIGN_OR_RETURN(rope->mscale, r.DoubleOr("mscale", 1.0));
+    WEFT_ASSIGN_OR_RETURN(rope->mscale, r.OptionalDouble("mscale"));
     WEFT_ASSIGN_OR_RETURN(rope->mscale_all_dim, r.DoubleOr("mscale_all_dim", 0.0));
     WEFT_ASSIGN_OR_RETURN(rope->attention_factor, r.OptionalDouble("attention_factor"));
     WEFT_ASSIGN_OR_RETURN(rope->truncate, r.BoolOr("truncate", true));

@@ -56,7 +56,9 @@ struct RopeConfig {
   // yarn.
   double beta_fast = 32.0;
   double beta_slow = 1.0;
-  double mscale = 1.0;
+  // Absent mscale differs from mscale 1: with mscale_all_dim alone, YaRN's
+  // attention factor is YarnMscale(factor) rather than a ratio.
+  std::optional<double> mscale;
   double mscale_all_dim = 0.0;
   std::optional<double> attention_factor;
   bool truncate = true;

@@ -154,8 +154,13 @@ TEST(ModelConfigTest, OldFormYarnRopeScaling) {
   EXPECT_EQ(config->rope.original_max_position_embeddings, 4096);
   EXPECT_DOUBLE_EQ(config->rope.beta_fast, 32);
   EXPECT_DOUBLE_EQ(config->rope.beta_slow, 1);
-  EXPECT_DOUBLE_EQ(config->rope.mscale, 1);
+  EXPECT_EQ(config->rope.mscale, 1.0);
   EXPECT_DOUBLE_EQ(config->rope.mscale_all_dim, 1);
+  // Absent mscale stays absent (it changes YaRN's attention factor).
+  json["rope_scaling"].erase("mscale");
+  config = LoadModified(json, "yarn_no_mscale");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->rope.mscale.has_value());
 }
 
 TEST(ModelConfigTest, NewFormRopeTypes) {

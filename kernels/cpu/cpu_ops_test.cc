@@ -185,6 +185,22 @@ TEST(Rope, YarnScheduleAndAttentionFactor) {
   EXPECT_EQ(YarnMscale(1.0, 5.0), 1.0);
 }
 
+// transformers: without `mscale` the factor is get_mscale(factor) even when
+// `mscale_all_dim` is set (the ratio needs both); an explicit
+// attention_factor wins over both.
+TEST(Rope, YarnAttentionFactorWithoutMscale) {
+  RopeParams p;
+  p.rotary_dim = 64;
+  p.type = RopeType::kYarn;
+  p.factor = 40;
+  p.original_max_position_embeddings = 4096;
+  p.mscale = 0.0;  // absent
+  p.mscale_all_dim = 0.707;
+  EXPECT_NEAR(RopeTable(p).attention_scaling(), YarnMscale(40, 1.0), 1e-6);
+  p.attention_factor = 0.5;
+  EXPECT_NEAR(RopeTable(p).attention_scaling(), 0.5, 1e-7);
+}
+
 TEST(MoeRouting, SoftmaxTopKMatchesBruteForce) {
   const int64_t tokens = 6;
   const int32_t experts = 16, k = 4;

@@ -34,7 +34,7 @@ kernels::cpu::RopeParams RopeParamsFor(const ModelConfig& c, int32_t rotary_dim)
                                            : c.max_position_embeddings;
   p.beta_fast = c.rope.beta_fast;
   p.beta_slow = c.rope.beta_slow;
-  p.mscale = c.rope.mscale;
+  p.mscale = c.rope.mscale.value_or(0.0);
   p.mscale_all_dim = c.rope.mscale_all_dim;
   p.attention_factor = c.rope.attention_factor.value_or(0.0);
   p.truncate = c.rope.truncate;
