@@ -22,18 +22,22 @@ std::string DecodedBytes(absl::string_view token) {
 }  // namespace
 
 Tokenizer::Tokenizer(std::unique_ptr<BpeModel> model, std::vector<AddedToken> added_tokens,
-                     PreTokenizer pre_tokenizer, Normalizer normalizer)
+                     PreTokenizer pre_tokenizer, Normalizer normalizer,
+                     PostProcessor post_processor)
     : model_(std::move(model)),
       added_(std::move(added_tokens), normalizer == Normalizer::kNfc ? &NfcNormalize : nullptr),
       pre_tokenizer_(std::move(pre_tokenizer)),
-      normalizer_(normalizer) {}
+      normalizer_(normalizer),
+      post_processor_(std::move(post_processor)) {}
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(std::unique_ptr<BpeModel> model,
                                                              std::vector<AddedToken> added_tokens,
                                                              PreTokenizer pre_tokenizer,
-                                                             Normalizer normalizer) {
+                                                             Normalizer normalizer,
+                                                             PostProcessor post_processor) {
   auto t = std::unique_ptr<Tokenizer>(new Tokenizer(std::move(model), std::move(added_tokens),
-                                                    std::move(pre_tokenizer), normalizer));
+                                                    std::move(pre_tokenizer), normalizer,
+                                                    std::move(post_processor)));
   int64_t max_id = -1;
   for (const auto& [token, id] : t->model_->vocab()) {
     const auto [it, inserted] = t->id_to_token_.try_emplace(id);
@@ -65,10 +69,17 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::Create(std::unique_ptr<Bpe
     max_id = std::max<int64_t>(max_id, added.id);
   }
   t->vocab_size_ = static_cast<int32_t>(max_id + 1);
+  const Tokenizer& known = *t;
+  if (absl::Status s =
+          t->post_processor_.CheckIds([&known](int32_t id) { return known.Find(id) != nullptr; });
+      !s.ok()) {
+    return s;
+  }
   return t;
 }
 
-absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(absl::string_view text) const {
+absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(absl::string_view text,
+                                                       bool add_special_tokens) const {
   if (absl::Status s = ValidateUtf8(text); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("Encode: ", s.message()));
   }
@@ -101,6 +112,7 @@ absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(absl::string_view text) c
       for (const std::string& word : words) model_->Tokenize(word, &ids);
     }
   }
+  if (add_special_tokens && post_processor_.has_template()) return post_processor_.ApplySingle(ids);
   return ids;
 }
 

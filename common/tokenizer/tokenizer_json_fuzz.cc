@@ -1,5 +1,6 @@
 // Fuzz target: arbitrary bytes as a tokenizer.json. Loading may fail but must
-// not crash, hang or leak; whatever loads must encode and decode.
+// not crash, hang or leak; whatever loads must encode (with and without
+// special tokens) and decode.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto ids = (*tokenizer)->Encode(text);
     if (!ids.ok()) std::abort();  // Valid UTF-8 always encodes.
     if (!(*tokenizer)->Decode(*ids).ok()) std::abort();
+    // The post-processor only adds ids, all of them in the vocabulary.
+    const auto with_special = (*tokenizer)->Encode(text, /*add_special_tokens=*/true);
+    if (!with_special.ok() || with_special->size() < ids->size()) std::abort();
+    if (!(*tokenizer)->Decode(*with_special).ok()) std::abort();
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "common/status/status_macros.h"
 #include "common/tokenizer/added_vocabulary.h"
 #include "common/tokenizer/bpe_model.h"
+#include "common/tokenizer/post_processor.h"
 #include "common/tokenizer/pre_tokenizer.h"
 #include "common/tokenizer/split_pattern.h"
 #include "nlohmann/json.hpp"
@@ -183,7 +184,8 @@ absl::StatusOr<std::vector<PreTokenizerStep>> ParsePreTokenizer(const Json& root
   return steps;
 }
 
-// Accepts null or `allowed_type` alone or in a Sequence under `members_key`.
+// Accepts ByteLevel alone or in a Sequence under `members_key` (and null if
+// `null_ok`).
 absl::Status CheckOnlyByteLevel(const Json& root, const char* field, const char* members_key,
                                 bool null_ok) {
   if (IsNull(root, field)) {
@@ -298,9 +300,13 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizerFromJson(absl::string_vi
   WEFT_ASSIGN_OR_RETURN(std::vector<PreTokenizerStep> steps, ParsePreTokenizer(root));
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<BpeModel> model, ParseModel(root));
   WEFT_RETURN_IF_ERROR(CheckOnlyByteLevel(root, "decoder", "decoders", /*null_ok=*/false));
-  WEFT_RETURN_IF_ERROR(CheckOnlyByteLevel(root, "post_processor", "processors", /*null_ok=*/true));
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer = Tokenizer::Create(
-      std::move(model), std::move(added), PreTokenizer(std::move(steps)), normalizer);
+  const Json null_json;
+  absl::StatusOr<PostProcessor> post_processor =
+      PostProcessor::FromJson(IsNull(root, "post_processor") ? null_json : root["post_processor"]);
+  if (!post_processor.ok()) return Error(post_processor.status().message());
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tokenizer =
+      Tokenizer::Create(std::move(model), std::move(added), PreTokenizer(std::move(steps)),
+                        normalizer, *std::move(post_processor));
   if (!tokenizer.ok()) return Error(tokenizer.status().message());
   return tokenizer;
 }

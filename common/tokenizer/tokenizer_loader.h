@@ -14,8 +14,10 @@
 //                 byte_fallback), dropout null/0, continuing_subword_prefix
 //                 and end_of_word_suffix null/""
 //   decoder       ByteLevel, or a Sequence of ByteLevel
-//   post_processor null, ByteLevel, or a Sequence of ByteLevel (no-ops for
-//                 ids)
+//   post_processor null, ByteLevel (a no-op for ids), TemplateProcessing, or a
+//                 Sequence of ByteLevel and at most one TemplateProcessing
+//                 (see post_processor.h; applied by
+//                 Tokenizer::Encode(text, /*add_special_tokens=*/true))
 //   truncation, padding: null
 // The input is untrusted: malformed JSON or wrongly typed fields are errors,
 // never crashes.
