@@ -15,7 +15,7 @@ ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* 
       prefix_caching_(options.prefix_caching),
       model_id_(options.model_id),
       blocks_(options.num_blocks, options.block_size),
-      kv_(model.kv_layout(), options.num_blocks, options.block_size) {}
+      kv_(model.CreateKvMemory(options.num_blocks, options.block_size)) {}
 
 ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
                              int32_t num_blocks, int32_t block_size)
@@ -161,7 +161,7 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     Sequence& seq = sequences_.at(c.id);
     std::vector<BlockCopy> copies;
     if (absl::Status s = blocks_.Append(c.id, c.num_tokens, &copies); !s.ok()) return s;
-    for (const BlockCopy& copy : copies) kv_.CopyBlock(copy.src.value(), copy.dst.value());
+    for (const BlockCopy& copy : copies) kv_->CopyBlock(copy.src.value(), copy.dst.value());
     std::vector<int32_t> row;
     // Keep the StatusOr alive: the span lives inside it.
     const absl::StatusOr<absl::Span<const BlockId>> table = blocks_.BlockTable(c.id);
@@ -188,7 +188,7 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
   }
   std::vector<float> logits;
-  if (absl::Status s = model_.Forward(batch, kv_, &logits); !s.ok()) {
+  if (absl::Status s = model_.Forward(batch, *kv_, &logits); !s.ok()) {
     // The plan was validated, so this is a bug; the scheduled sequences'
     // state is no longer trustworthy: drop them and release their blocks.
     for (const ScheduledChunk& c : plan.chunks) (void)Abort(c.id);

@@ -151,7 +151,7 @@ class ModelExecutor {
   const bool prefix_caching_;
   const std::string model_id_;
   KvBlockManager blocks_;
-  CpuKvMemory kv_;
+  std::unique_ptr<KvMemory> kv_;
   absl::flat_hash_map<SequenceId, Sequence> sequences_;
 };
 

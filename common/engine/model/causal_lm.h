@@ -4,6 +4,8 @@
 #ifndef WEFT_COMMON_ENGINE_MODEL_CAUSAL_LM_H_
 #define WEFT_COMMON_ENGINE_MODEL_CAUSAL_LM_H_
 
+#include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,11 +23,17 @@ class CausalLm {
   // The shape of the KV cache this model needs.
   virtual KvLayout kv_layout() const = 0;
 
+  // A KV memory of this model's backend and layout: `num_blocks` blocks of
+  // `block_size` tokens (num_blocks >= 0, block_size > 0).
+  virtual std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks,
+                                                   int32_t block_size) const = 0;
+
   // Runs `batch`. Writes every token's KV into `kv` at its slot; `logits`
   // becomes [batch.logit_indices.size(), vocab_size]. InvalidArgument for an
   // inconsistent batch (sizes, token ids outside the vocabulary, slots outside
-  // the cache). Thread-compatible: concurrent calls need distinct `kv`.
-  virtual absl::Status Forward(const ForwardBatch& batch, CpuKvMemory& kv,
+  // the cache) or a KV memory not made by CreateKvMemory's backend.
+  // Thread-compatible: concurrent calls need distinct `kv`.
+  virtual absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                                std::vector<float>* logits) const = 0;
 };
 

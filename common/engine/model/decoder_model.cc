@@ -87,8 +87,18 @@ absl::Status DecoderModel::Validate(const ForwardBatch& b, const CpuKvMemory& kv
   return absl::OkStatus();
 }
 
-absl::Status DecoderModel::Forward(const ForwardBatch& batch, CpuKvMemory& kv,
+std::unique_ptr<KvMemory> DecoderModel::CreateKvMemory(int32_t num_blocks,
+                                                       int32_t block_size) const {
+  return std::make_unique<CpuKvMemory>(kv_layout_, num_blocks, block_size);
+}
+
+absl::Status DecoderModel::Forward(const ForwardBatch& batch, KvMemory& memory,
                                    std::vector<float>* logits) const {
+  auto* cpu_kv = dynamic_cast<CpuKvMemory*>(&memory);
+  if (cpu_kv == nullptr) {
+    return absl::InvalidArgumentError("the CPU backend needs a CPU KV memory (CreateKvMemory)");
+  }
+  CpuKvMemory& kv = *cpu_kv;
   if (absl::Status s = Validate(batch, kv); !s.ok()) return s;
   const int64_t t = batch.num_tokens();
   const int64_t hidden = config_.hidden_size;

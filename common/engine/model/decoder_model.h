@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/engine/model/causal_lm.h"
+#include "common/engine/model/cpu_kv_memory.h"
 #include "common/engine/model/layers.h"
 #include "kernels/cpu/rope.h"
 
@@ -36,7 +37,8 @@ class DecoderModel final : public CausalLm {
 
   const checkpoint::ModelConfig& config() const override { return config_; }
   KvLayout kv_layout() const override { return kv_layout_; }
-  absl::Status Forward(const ForwardBatch& batch, CpuKvMemory& kv,
+  std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks, int32_t block_size) const override;
+  absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                        std::vector<float>* logits) const override;
 
  private:

@@ -9,6 +9,7 @@
 
 #include "common/checkpoint/model_config.h"
 #include "common/checkpoint/tensor_expectations.h"
+#include "common/engine/model/cpu_kv_memory.h"
 #include "common/engine/model/model_loader.h"
 #include "gtest/gtest.h"
 

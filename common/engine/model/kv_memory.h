@@ -1,14 +1,15 @@
-// The KV cache memory of the CPU backend: per layer, K and V rows for every
-// slot of the pool (num_blocks * block_size). MHA/GQA caches store K and V
-// per KV head; MLA caches store one latent row per slot (kv_lora_rank +
-// rope dims), which serves as both K and V.
+// The shape of a model's KV cache and the backend-neutral interface of the
+// memory holding it. MHA/GQA caches store K and V per KV head; MLA caches
+// store one latent row per slot (kv_lora_rank + rope dims), which serves as
+// both K and V.
 #ifndef WEFT_COMMON_ENGINE_MODEL_KV_MEMORY_H_
 #define WEFT_COMMON_ENGINE_MODEL_KV_MEMORY_H_
 
 #include <cstdint>
-#include <vector>
+#include <string>
 
-#include "kernels/cpu/paged_attention.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace weft::engine {
 
@@ -26,30 +27,31 @@ struct KvLayout {
   }
 };
 
-class CpuKvMemory {
+// The KV cache memory of one instance, whatever the backend: a pool of
+// num_blocks blocks of block_size slots. The engine's bookkeeping
+// (KvBlockManager) decides what goes where; the memory copies blocks for
+// copy-on-write and serializes whole blocks for KV transfer between
+// instances and the kvcache pool. Each backend's model (CausalLm) creates
+// its own kind and reads/writes it in Forward.
+class KvMemory {
  public:
-  // Preconditions (checked): num_blocks >= 0, block_size > 0; the services
-  // validate these in their configs.
-  CpuKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t block_size);
+  virtual ~KvMemory() = default;
 
-  const KvLayout& layout() const { return layout_; }
-  int32_t num_blocks() const { return num_blocks_; }
-  int32_t block_size() const { return block_size_; }
-
-  // The paged view of one layer, for kernels::cpu::PagedAttention / WriteKv.
-  kernels::cpu::PagedKvCache Layer(int32_t layer);
+  virtual const KvLayout& layout() const = 0;
+  virtual int32_t num_blocks() const = 0;
+  virtual int32_t block_size() const = 0;
 
   // Copies whole blocks (the executor's part of copy-on-write).
-  void CopyBlock(int32_t src, int32_t dst);
+  virtual void CopyBlock(int32_t src, int32_t dst) = 0;
 
- private:
-  KvLayout layout_;
-  int32_t num_blocks_;
-  int32_t block_size_;
-  int64_t k_slot_floats_;
-  int64_t v_slot_floats_;
-  std::vector<std::vector<float>> k_;  // by layer
-  std::vector<std::vector<float>> v_;  // by layer; empty for latent caches
+  // Size of one serialized block: for each layer, the block's K rows then
+  // its V rows (none for latent caches), in the backend's element type.
+  virtual int64_t BlockBytes() const = 0;
+  // Serializes block `block` into `out` (resized to BlockBytes()).
+  virtual void ReadBlock(int32_t block, std::string* out) const = 0;
+  // Overwrites block `block` from `data`; InvalidArgument if its size is not
+  // BlockBytes() or the block is outside the pool.
+  virtual absl::Status WriteBlock(int32_t block, absl::string_view data) = 0;
 };
 
 }  // namespace weft::engine

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/engine/kv/kv_block_manager.h"
+#include "common/engine/model/cpu_kv_memory.h"
 #include "common/engine/model/model_loader.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

@@ -27,7 +27,7 @@ PagedRunner::PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t bloc
     : model_(model),
       block_size_(block_size),
       blocks_(num_blocks, block_size),
-      kv_(model.kv_layout(), num_blocks, block_size) {}
+      kv_(model.CreateKvMemory(num_blocks, block_size)) {}
 
 absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
                                                        absl::Span<const int32_t> tokens) {
@@ -36,7 +36,7 @@ absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
   WEFT_ASSIGN_OR_RETURN(const int32_t start, blocks_.NumTokens(seq));
   std::vector<BlockCopy> copies;
   WEFT_RETURN_IF_ERROR(blocks_.Append(seq, static_cast<int32_t>(tokens.size()), &copies));
-  for (const BlockCopy& copy : copies) kv_.CopyBlock(copy.src.value(), copy.dst.value());
+  for (const BlockCopy& copy : copies) kv_->CopyBlock(copy.src.value(), copy.dst.value());
 
   const absl::StatusOr<absl::Span<const BlockId>> table = blocks_.BlockTable(seq);
   WEFT_RETURN_IF_ERROR(table.status());
@@ -55,7 +55,7 @@ absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
   batch.logit_indices.push_back(static_cast<int32_t>(tokens.size()) - 1);
 
   std::vector<float> logits;
-  WEFT_RETURN_IF_ERROR(model_.Forward(batch, kv_, &logits));
+  WEFT_RETURN_IF_ERROR(model_.Forward(batch, *kv_, &logits));
   const int64_t vocab = model_.config().vocab_size;
   if (static_cast<int64_t>(logits.size()) != vocab) {
     return absl::InternalError(absl::StrCat("paged runner: the model returned ", logits.size(),

@@ -1,7 +1,7 @@
 // Runs a CausalLm over a paged KV cache of its own, one step per call: a
 // sequence is extended by a chunk of tokens (a whole prompt, or one decoded
 // token) and the logits of the chunk's last token come back. The block
-// bookkeeping (KvBlockManager) and the KV memory (CpuKvMemory) live together
+// bookkeeping (KvBlockManager) and the KV memory (the model backend's) live together
 // here, so a caller that only wants "logits after these tokens" needs neither.
 //
 // For tools and tests that drive a model directly (weft-verify); the serving
@@ -54,7 +54,7 @@ class PagedRunner {
   const CausalLm& model_;
   const int32_t block_size_;
   KvBlockManager blocks_;
-  CpuKvMemory kv_;
+  std::unique_ptr<KvMemory> kv_;
 };
 
 }  // namespace weft::engine

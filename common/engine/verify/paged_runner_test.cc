@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "common/engine/model/cpu_kv_memory.h"
 #include "common/engine/model/model_loader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -25,7 +26,10 @@ class RecordingLm : public CausalLm {
   KvLayout kv_layout() const override {
     return {.num_layers = 1, .num_kv_heads = 1, .head_dim = 1, .v_head_dim = 1};
   }
-  absl::Status Forward(const ForwardBatch& batch, CpuKvMemory&,
+  std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks, int32_t block_size) const override {
+    return std::make_unique<CpuKvMemory>(kv_layout(), num_blocks, block_size);
+  }
+  absl::Status Forward(const ForwardBatch& batch, KvMemory&,
                        std::vector<float>* logits) const override {
     batches.push_back(batch);
     logits->clear();

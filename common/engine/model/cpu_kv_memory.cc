@@ -1,7 +1,9 @@
-#include "common/engine/model/kv_memory.h"
+#include "common/engine/model/cpu_kv_memory.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
 
 namespace weft::engine {
@@ -49,6 +51,50 @@ void CpuKvMemory::CopyBlock(int32_t src, int32_t dst) {
       std::copy_n(v_[l].begin() + src * vb, vb, v_[l].begin() + dst * vb);
     }
   }
+}
+
+int64_t CpuKvMemory::BlockBytes() const {
+  return int64_t{layout_.num_layers} * block_size_ * (k_slot_floats_ + v_slot_floats_) *
+         static_cast<int64_t>(sizeof(float));
+}
+
+void CpuKvMemory::ReadBlock(int32_t block, std::string* out) const {
+  WEFT_CHECK(block >= 0 && block < num_blocks_) << "block " << block;
+  out->resize(BlockBytes());
+  char* dst = out->data();
+  const int64_t kb = int64_t{block_size_} * k_slot_floats_;
+  const int64_t vb = int64_t{block_size_} * v_slot_floats_;
+  for (int32_t l = 0; l < layout_.num_layers; ++l) {
+    std::memcpy(dst, k_[l].data() + block * kb, kb * sizeof(float));
+    dst += kb * sizeof(float);
+    if (vb > 0) {
+      std::memcpy(dst, v_[l].data() + block * vb, vb * sizeof(float));
+      dst += vb * sizeof(float);
+    }
+  }
+}
+
+absl::Status CpuKvMemory::WriteBlock(int32_t block, absl::string_view data) {
+  if (block < 0 || block >= num_blocks_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block ", block, " outside the pool of ", num_blocks_));
+  }
+  if (static_cast<int64_t>(data.size()) != BlockBytes()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block data of ", data.size(), " bytes, expected ", BlockBytes()));
+  }
+  const char* src = data.data();
+  const int64_t kb = int64_t{block_size_} * k_slot_floats_;
+  const int64_t vb = int64_t{block_size_} * v_slot_floats_;
+  for (int32_t l = 0; l < layout_.num_layers; ++l) {
+    std::memcpy(k_[l].data() + block * kb, src, kb * sizeof(float));
+    src += kb * sizeof(float);
+    if (vb > 0) {
+      std::memcpy(v_[l].data() + block * vb, src, vb * sizeof(float));
+      src += vb * sizeof(float);
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace weft::engine
