@@ -63,7 +63,19 @@ absl::Status ValidateSamplingOptions(const SamplingOptions& o) {
 }
 
 Sampler::Sampler(const SamplingOptions& options)
-    : options_(options), rng_(options.seed.has_value() ? *options.seed : std::random_device{}()) {}
+    : options_(options),
+      seed_(options.seed.has_value()
+                ? *options.seed
+                : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}()) {}
+
+uint64_t Sampler::TokenSeed(uint64_t seed, uint64_t position) {
+  // SplitMix64 finalizer over (seed, position): independent streams per
+  // position, so where a token is sampled does not change it.
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (position + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 SampledToken Sampler::Sample(absl::Span<const float> raw, absl::Span<const int32_t> prompt,
                              absl::Span<const int32_t> output) {
@@ -125,7 +137,8 @@ SampledToken Sampler::Sample(absl::Span<const float> raw, absl::Span<const int32
       keep = i;
     }
     std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + keep);
-    result.token = order[pick(rng_)];
+    std::mt19937_64 rng(TokenSeed(seed_, output.size()));
+    result.token = order[pick(rng)];
   }
 
   result.logprob = static_cast<float>(raw_logprobs[result.token]);

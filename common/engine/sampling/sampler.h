@@ -52,13 +52,19 @@ class Sampler {
   explicit Sampler(const SamplingOptions& options);
 
   // Picks the next token from `logits` (vocabulary size), given the prompt
-  // and the tokens generated so far (for the penalties).
+  // and the tokens generated so far (for the penalties). The random draw
+  // depends only on the seed and the output position, so a sequence whose
+  // tokens are sampled by different processes (prefill samples the first,
+  // decode the rest) gets the same tokens as one process would.
   SampledToken Sample(absl::Span<const float> logits, absl::Span<const int32_t> prompt,
                       absl::Span<const int32_t> output);
 
+  // The generator seed of the token at output `position`.
+  static uint64_t TokenSeed(uint64_t seed, uint64_t position);
+
  private:
   SamplingOptions options_;
-  std::mt19937_64 rng_;
+  uint64_t seed_;
 };
 
 }  // namespace weft::engine

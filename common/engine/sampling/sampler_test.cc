@@ -23,7 +23,11 @@ std::map<int32_t, int> Histogram(SamplingOptions options, const std::vector<floa
   options.seed = 1234;
   Sampler sampler(options);
   std::map<int32_t, int> counts;
-  for (int i = 0; i < draws; ++i) ++counts[sampler.Sample(logits, {}, {}).token];
+  // Each draw at its own output position (the draw depends on it).
+  const std::vector<int32_t> output(draws, 0);
+  for (int i = 0; i < draws; ++i) {
+    ++counts[sampler.Sample(logits, {}, absl::Span<const int32_t>(output).first(i)).token];
+  }
   return counts;
 }
 
@@ -49,6 +53,22 @@ TEST(Sampler, SameSeedSameTokensDifferentSeedDifferentTokens) {
   }
   EXPECT_EQ(ta, tb);
   EXPECT_NE(ta, tc);
+}
+
+// Where a token is sampled does not matter: a fresh sampler with the same
+// seed, asked for the token at output position 5, gives what the first
+// sampler gave there (prefill samples the first token, decode the rest).
+TEST(Sampler, DrawDependsOnlyOnSeedAndPosition) {
+  const std::vector<float> logits = LogitsFromProbs({0.2, 0.2, 0.2, 0.2, 0.2});
+  SamplingOptions o;
+  o.seed = 42;
+  Sampler a(o);
+  std::vector<int32_t> tokens;
+  for (int i = 0; i < 8; ++i) tokens.push_back(a.Sample(logits, {}, tokens).token);
+  Sampler b(o);
+  EXPECT_EQ(b.Sample(logits, {}, absl::Span<const int32_t>(tokens).first(5)).token, tokens[5]);
+  EXPECT_NE(Sampler::TokenSeed(42, 0), Sampler::TokenSeed(42, 1));
+  EXPECT_NE(Sampler::TokenSeed(42, 0), Sampler::TokenSeed(43, 0));
 }
 
 TEST(Sampler, TemperatureOneFollowsTheDistribution) {
