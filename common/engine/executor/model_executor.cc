@@ -22,8 +22,12 @@ ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* 
     : ModelExecutor(model, tokenizer,
                     ExecutorOptions{.num_blocks = num_blocks, .block_size = block_size}) {}
 
-absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
-  if (sequences_.contains(r.id)) {
+bool ModelExecutor::KnownId(SequenceId id) const {
+  return sequences_.contains(id) || held_.contains(id) || reserved_.contains(id);
+}
+
+absl::Status ModelExecutor::ValidateRequest(const SequenceRequest& r) const {
+  if (KnownId(r.id)) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", r.id.value(), " exists"));
   }
   if (r.prompt.empty()) return absl::InvalidArgumentError("empty prompt");
@@ -45,32 +49,162 @@ absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
   if (!r.stop.stop_strings.empty() && tokenizer_ == nullptr) {
     return absl::InvalidArgumentError("stop strings need a tokenizer");
   }
+  return absl::OkStatus();
+}
+
+ModelExecutor::Sequence ModelExecutor::NewSequence(SequenceRequest r) const {
   Sequence seq{.tokens = std::move(r.prompt), .stop = StopChecker(std::move(r.stop))};
   seq.prompt_len = static_cast<int32_t>(seq.tokens.size());
-  if (prefix_caching_) {
-    const int32_t block_size = blocks_.block_size();
-    seq.root = RootBlockHash(model_id_, r.cache_salt);
-    seq.block_hashes = HashFullBlocks(seq.root, seq.tokens, block_size);
-    // At least the prompt's last token is computed: its logits are needed.
-    const size_t usable =
-        std::min(seq.block_hashes.size(), static_cast<size_t>((seq.prompt_len - 1) / block_size));
-    absl::StatusOr<int32_t> attached = blocks_.AddSequenceWithPrefix(
-        r.id, absl::Span<const BlockHash>(seq.block_hashes).first(usable));
-    if (!attached.ok()) return attached.status();
-    seq.registered = *attached;
-    seq.computed = *attached * block_size;
-    seq.cached_prompt_tokens = seq.computed;
-  } else if (absl::Status s = blocks_.AddSequence(r.id); !s.ok()) {
-    return s;
-  }
   seq.sampler = std::make_unique<Sampler>(r.sampling);
   if (tokenizer_ != nullptr) {
     // Special tokens (eos, chat markers) are not part of the output text.
     seq.decoder =
         std::make_unique<tokenizer::IncrementalDecoder>(tokenizer_, /*skip_special_tokens=*/true);
   }
-  sequences_.emplace(r.id, std::move(seq));
+  seq.hold_kv = r.hold_kv;
+  if (prefix_caching_) {
+    seq.root = RootBlockHash(model_id_, r.cache_salt);
+    seq.block_hashes = HashFullBlocks(seq.root, seq.tokens, blocks_.block_size());
+  }
+  return seq;
+}
+
+absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
+  if (absl::Status s = ValidateRequest(r); !s.ok()) return s;
+  const SequenceId id = r.id;
+  Sequence seq = NewSequence(std::move(r));
+  if (prefix_caching_) {
+    const int32_t block_size = blocks_.block_size();
+    // At least the prompt's last token is computed: its logits are needed.
+    const size_t usable =
+        std::min(seq.block_hashes.size(), static_cast<size_t>((seq.prompt_len - 1) / block_size));
+    absl::StatusOr<int32_t> attached = blocks_.AddSequenceWithPrefix(
+        id, absl::Span<const BlockHash>(seq.block_hashes).first(usable));
+    if (!attached.ok()) return attached.status();
+    seq.registered = *attached;
+    seq.computed = *attached * block_size;
+    seq.cached_prompt_tokens = seq.computed;
+  } else if (absl::Status s = blocks_.AddSequence(id); !s.ok()) {
+    return s;
+  }
+  sequences_.emplace(id, std::move(seq));
   return absl::OkStatus();
+}
+
+SequenceOutput ModelExecutor::Emit(SequenceId id, SampledToken token) {
+  Sequence& seq = sequences_.at(id);
+  SequenceOutput out{
+      .id = id, .token = std::move(token), .cached_prompt_tokens = seq.cached_prompt_tokens};
+  seq.tokens.push_back(out.token.token);
+  std::string piece;
+  if (seq.decoder != nullptr) {
+    // An id the tokenizer does not know (a model vocabulary padded beyond
+    // the tokenizer's) has no text.
+    absl::StatusOr<std::string> text = seq.decoder->Step(out.token.token);
+    if (text.ok()) piece = *std::move(text);
+  }
+  out.finish = seq.stop.Add(out.token.token, piece);
+  if (out.finish.has_value() && seq.decoder != nullptr && !seq.stop.stopped_by_string()) {
+    seq.stop.AppendFinalText(seq.decoder->Finish());  // held-back partial UTF-8
+  }
+  const absl::string_view stable =
+      out.finish.has_value() ? absl::string_view(seq.stop.text()) : seq.stop.StableText();
+  if (stable.size() > seq.emitted_text) {
+    out.text = std::string(stable.substr(seq.emitted_text));
+    seq.emitted_text = stable.size();
+  }
+  if (out.finish.has_value()) {
+    if (seq.hold_kv) {
+      held_[id] = seq.computed;
+    } else {
+      (void)blocks_.Free(id);
+    }
+    sequences_.erase(id);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ModelExecutor::ReadKv(SequenceId id,
+                                                               int32_t num_tokens) const {
+  auto it = held_.find(id);
+  if (it == held_.end()) {
+    return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " holds no KV"));
+  }
+  if (num_tokens < 0 || num_tokens > it->second) {
+    return absl::OutOfRangeError(absl::StrCat("sequence ", id.value(), " has ", it->second,
+                                              " tokens of KV, ", num_tokens, " asked"));
+  }
+  const absl::StatusOr<absl::Span<const BlockId>> table = blocks_.BlockTable(id);
+  if (!table.ok()) return table.status();
+  const int32_t count = (num_tokens + block_size() - 1) / block_size();
+  std::vector<std::string> out(count);
+  for (int32_t i = 0; i < count; ++i) kv_->ReadBlock((*table)[i].value(), &out[i]);
+  return out;
+}
+
+absl::Status ModelExecutor::Release(SequenceId id) {
+  if (held_.erase(id) == 0) {
+    return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " holds no KV"));
+  }
+  return blocks_.Free(id);
+}
+
+absl::Status ModelExecutor::ReserveKv(SequenceId id, int32_t num_tokens) {
+  if (KnownId(id)) {
+    return absl::AlreadyExistsError(absl::StrCat("sequence ", id.value(), " exists"));
+  }
+  if (num_tokens < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("reserve KV for ", num_tokens, " tokens"));
+  }
+  if (absl::Status s = blocks_.AddSequence(id); !s.ok()) return s;
+  std::vector<BlockCopy> copies;
+  if (absl::Status s = blocks_.Append(id, num_tokens, &copies); !s.ok()) {
+    (void)blocks_.Free(id);
+    return s;
+  }
+  reserved_[id] = num_tokens;
+  return absl::OkStatus();
+}
+
+absl::Status ModelExecutor::WriteKv(SequenceId id, int32_t index, absl::string_view data) {
+  if (!reserved_.contains(id)) {
+    return absl::NotFoundError(absl::StrCat("no KV reservation for sequence ", id.value()));
+  }
+  const absl::StatusOr<absl::Span<const BlockId>> table = blocks_.BlockTable(id);
+  if (!table.ok()) return table.status();
+  if (index < 0 || index >= static_cast<int32_t>(table->size())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block ", index, " outside the reservation of ", table->size(), " blocks"));
+  }
+  return kv_->WriteBlock((*table)[index].value(), data);
+}
+
+absl::StatusOr<SequenceOutput> ModelExecutor::StartWithKv(SequenceRequest r, int32_t first_token) {
+  auto it = reserved_.find(r.id);
+  if (it == reserved_.end()) {
+    return absl::NotFoundError(absl::StrCat("no KV reservation for sequence ", r.id.value()));
+  }
+  if (static_cast<int32_t>(r.prompt.size()) != it->second) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("prompt of ", r.prompt.size(), " tokens, KV reserved for ", it->second));
+  }
+  if (first_token < 0 || first_token >= model_.config().vocab_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("first token ", first_token, " outside the vocabulary"));
+  }
+  const SequenceId id = r.id;
+  reserved_.erase(it);  // ValidateRequest refuses known ids
+  if (absl::Status s = ValidateRequest(r); !s.ok()) {
+    reserved_[id] = static_cast<int32_t>(r.prompt.size());
+    return s;
+  }
+  r.hold_kv = false;
+  Sequence seq = NewSequence(std::move(r));
+  seq.computed = seq.prompt_len;
+  // The prompt's full blocks are computed: later prompts may share them.
+  sequences_.emplace(id, std::move(seq));
+  CacheComputedBlocks(id, sequences_.at(id));
+  return Emit(id, SampledToken{.token = first_token});
 }
 
 absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,
@@ -79,7 +213,7 @@ absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,
   if (it == sequences_.end()) {
     return absl::NotFoundError(absl::StrCat("sequence ", parent.value(), " unknown"));
   }
-  if (sequences_.contains(child)) {
+  if (KnownId(child)) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", child.value(), " exists"));
   }
   if (absl::Status s = ValidateSamplingOptions(sampling); !s.ok()) return s;
@@ -94,7 +228,8 @@ absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,
                .cached_prompt_tokens = from.cached_prompt_tokens,
                .root = from.root,
                .block_hashes = from.block_hashes,
-               .registered = from.registered};
+               .registered = from.registered,
+               .hold_kv = from.hold_kv};
   if (from.decoder != nullptr) {
     seq.decoder = std::make_unique<tokenizer::IncrementalDecoder>(*from.decoder);
   }
@@ -206,39 +341,15 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     const absl::Span<const int32_t> prompt(seq.tokens.data(), seq.prompt_len);
     const absl::Span<const int32_t> output(seq.tokens.data() + seq.prompt_len,
                                            seq.tokens.size() - seq.prompt_len);
-    SequenceOutput out{.id = sampled[i],
-                       .token = seq.sampler->Sample(row, prompt, output),
-                       .cached_prompt_tokens = seq.cached_prompt_tokens};
-    seq.tokens.push_back(out.token.token);
-    std::string piece;
-    if (seq.decoder != nullptr) {
-      absl::StatusOr<std::string> text = seq.decoder->Step(out.token.token);
-      if (text.ok()) piece = *std::move(text);
-    }
-    out.finish = seq.stop.Add(out.token.token, piece);
-    if (out.finish.has_value() && seq.decoder != nullptr && !seq.stop.stopped_by_string()) {
-      seq.stop.AppendFinalText(seq.decoder->Finish());  // held-back partial UTF-8
-    }
-    const absl::string_view stable =
-        out.finish.has_value() ? absl::string_view(seq.stop.text()) : seq.stop.StableText();
-    if (stable.size() > seq.emitted_text) {
-      out.text = std::string(stable.substr(seq.emitted_text));
-      seq.emitted_text = stable.size();
-    }
-    if (out.finish.has_value()) {
-      (void)blocks_.Free(sampled[i]);
-      sequences_.erase(sampled[i]);
-    }
-    result.outputs.push_back(std::move(out));
+    result.outputs.push_back(Emit(sampled[i], seq.sampler->Sample(row, prompt, output)));
   }
   return result;
 }
 
 absl::Status ModelExecutor::Abort(SequenceId id) {
-  if (!sequences_.contains(id)) {
+  if (sequences_.erase(id) == 0 && held_.erase(id) == 0 && reserved_.erase(id) == 0) {
     return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
   }
-  sequences_.erase(id);
   return blocks_.Free(id);
 }
 

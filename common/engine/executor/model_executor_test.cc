@@ -320,5 +320,92 @@ TEST_F(ModelExecutorTest, RandomSchedulesNeverLeakBlocks) {
   }
 }
 
+// Disaggregated serving in one process: a prefill executor computes the
+// prompt and samples the first token, its KV blocks are serialized and
+// written into a decode executor's reservation, and decode continues. The
+// tokens equal those of one executor doing everything, greedy and seeded.
+TEST_F(ModelExecutorTest, KvMovesFromPrefillToDecodeWithTheSameResult) {
+  const auto p6 = reference_["prompts"][6]["input_ids"].get<std::vector<int32_t>>();
+  const int32_t len = static_cast<int32_t>(p6.size());
+  for (const bool seeded : {false, true}) {
+    SequenceRequest request = Greedy(1, p6, 10);
+    if (seeded) request.sampling = SamplingOptions{.temperature = 1.0f, .seed = 99};
+    ModelExecutor single(*model_, tokenizer_.get(), 64, 4);
+    ASSERT_TRUE(single.AddSequence(request).ok());
+    const std::vector<int32_t> expected = RunToEnd(single, {1}).at(1);
+
+    ModelExecutor prefill(*model_, tokenizer_.get(), 64, 4);
+    ModelExecutor decoder(*model_, tokenizer_.get(), 64, 4);
+    SequenceRequest first = request;
+    first.stop.max_tokens = 1;
+    first.hold_kv = true;
+    ASSERT_TRUE(prefill.AddSequence(first).ok());
+    auto step = prefill.Step({{{SequenceId(1), len}}});
+    ASSERT_TRUE(step.ok()) << step.status();
+    ASSERT_EQ(step->outputs.size(), 1u);
+    const int32_t first_token = step->outputs[0].token.token;
+    EXPECT_EQ(prefill.num_sequences(), 0);
+    EXPECT_EQ(prefill.num_held(), 1);
+    EXPECT_EQ(prefill.ReadKv(SequenceId(1), len + 1).status().code(),
+              absl::StatusCode::kOutOfRange);
+    auto blocks = prefill.ReadKv(SequenceId(1), len);
+    ASSERT_TRUE(blocks.ok()) << blocks.status();
+    EXPECT_EQ(static_cast<int32_t>(blocks->size()), (len + 3) / 4);
+    ASSERT_TRUE(prefill.Release(SequenceId(1)).ok());
+    EXPECT_EQ(prefill.num_used_blocks(), 0);
+
+    ASSERT_TRUE(decoder.ReserveKv(SequenceId(1), len).ok());
+    EXPECT_EQ(decoder.ReserveKv(SequenceId(1), len).code(), absl::StatusCode::kAlreadyExists);
+    for (size_t i = 0; i < blocks->size(); ++i) {
+      ASSERT_TRUE(decoder.WriteKv(SequenceId(1), static_cast<int32_t>(i), (*blocks)[i]).ok());
+    }
+    EXPECT_EQ(decoder.WriteKv(SequenceId(1), 99, (*blocks)[0]).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(decoder.WriteKv(SequenceId(1), 0, "short").code(),
+              absl::StatusCode::kInvalidArgument);
+    SequenceRequest wrong = request;
+    wrong.prompt.pop_back();
+    EXPECT_EQ(decoder.StartWithKv(wrong, first_token).status().code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(decoder.num_reserved(), 1);  // a refused start keeps the reservation
+    auto started = decoder.StartWithKv(request, first_token);
+    ASSERT_TRUE(started.ok()) << started.status();
+    EXPECT_FALSE(started->finish.has_value());
+    std::vector<int32_t> tokens = {started->token.token};
+    const auto rest = RunToEnd(decoder, {1});
+    tokens.insert(tokens.end(), rest.at(1).begin(), rest.at(1).end());
+    EXPECT_EQ(tokens, expected) << (seeded ? "seeded" : "greedy");
+    EXPECT_EQ(decoder.num_used_blocks(), 0);
+    EXPECT_TRUE(decoder.CheckInvariants().ok());
+  }
+}
+
+TEST_F(ModelExecutorTest, ReservationsAreAllOrNothingAndAbortable) {
+  ModelExecutor ex(*model_, nullptr, /*num_blocks=*/4, /*block_size=*/4);
+  EXPECT_EQ(ex.ReserveKv(SequenceId(1), 17).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ex.num_used_blocks(), 0);
+  EXPECT_EQ(ex.num_reserved(), 0);
+  EXPECT_EQ(ex.ReserveKv(SequenceId(1), 0).code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(ex.ReserveKv(SequenceId(1), 16).ok());
+  EXPECT_EQ(ex.num_free_blocks(), 0);
+  EXPECT_EQ(ex.AddSequence(Greedy(1, {5}, 1)).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ex.WriteKv(SequenceId(2), 0, "").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ex.StartWithKv(Greedy(2, {5}, 1), 3).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(ex.Abort(SequenceId(1)).ok());  // a cancelled request frees its reservation
+  EXPECT_EQ(ex.num_free_blocks(), 4);
+  EXPECT_EQ(ex.num_reserved(), 0);
+  // A held sequence is abortable too.
+  SequenceRequest held = Greedy(3, {5, 6, 7}, 1);
+  held.hold_kv = true;
+  ASSERT_TRUE(ex.AddSequence(held).ok());
+  ASSERT_TRUE(ex.Step({{{SequenceId(3), 3}}}).ok());
+  EXPECT_EQ(ex.num_held(), 1);
+  EXPECT_EQ(ex.num_used_blocks(), 1);
+  ASSERT_TRUE(ex.Abort(SequenceId(3)).ok());
+  EXPECT_EQ(ex.Release(SequenceId(3)).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ex.num_used_blocks(), 0);
+  EXPECT_TRUE(ex.CheckInvariants().ok());
+}
+
 }  // namespace
 }  // namespace weft::engine
