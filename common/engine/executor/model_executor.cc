@@ -84,6 +84,7 @@ absl::Status ModelExecutor::AddSequence(SequenceRequest r) {
     seq.registered = *attached;
     seq.computed = *attached * block_size;
     seq.cached_prompt_tokens = seq.computed;
+    cached_prompt_tokens_total_ += seq.computed;
   } else if (absl::Status s = blocks_.AddSequence(id); !s.ok()) {
     return s;
   }
@@ -259,6 +260,17 @@ absl::StatusOr<int32_t> ModelExecutor::PendingTokens(SequenceId id) const {
     return absl::NotFoundError(absl::StrCat("sequence ", id.value(), " unknown"));
   }
   return static_cast<int32_t>(it->second.tokens.size()) - it->second.computed;
+}
+
+bool ModelExecutor::HasGenerated(SequenceId id) const {
+  auto it = sequences_.find(id);
+  return it != sequences_.end() &&
+         static_cast<int32_t>(it->second.tokens.size()) > it->second.prompt_len;
+}
+
+int32_t ModelExecutor::BlocksNeeded(SequenceId id, int32_t n) const {
+  const absl::StatusOr<int32_t> needed = blocks_.BlocksNeeded(id, n);
+  return needed.ok() ? *needed : 0;
 }
 
 absl::Status ModelExecutor::ValidatePlan(const StepPlan& plan) const {

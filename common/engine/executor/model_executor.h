@@ -143,6 +143,11 @@ class ModelExecutor {
   // Tokens of `id` not computed yet (prompt remainder, or the last sampled
   // token); NotFound if unknown.
   absl::StatusOr<int32_t> PendingTokens(SequenceId id) const;
+  // Whether running sequence `id` has generated a token (it is decoding).
+  bool HasGenerated(SequenceId id) const;
+  // KV blocks running `n` more tokens of `id` would take from the pool now
+  // (0 for an unknown sequence).
+  int32_t BlocksNeeded(SequenceId id, int32_t n) const;
 
   // Blocks available to new work: free, or cached and used by no sequence.
   int32_t num_free_blocks() const { return blocks_.num_free_blocks(); }
@@ -150,6 +155,8 @@ class ModelExecutor {
   int32_t block_size() const { return blocks_.block_size(); }
   int32_t num_cached_blocks() const { return blocks_.num_cached_blocks(); }
   const PrefixCacheStats& prefix_cache_stats() const { return blocks_.prefix_cache_stats(); }
+  // Prompt tokens taken from the prefix cache, over all sequences added.
+  int64_t cached_prompt_tokens_total() const { return cached_prompt_tokens_total_; }
   // KV bookkeeping consistency (tests and debug checks).
   absl::Status CheckInvariants() const { return blocks_.CheckInvariants(); }
   // Running sequences (not counting held or reserved KV).
@@ -200,6 +207,7 @@ class ModelExecutor {
   absl::flat_hash_map<SequenceId, int32_t> held_;
   // Reservations: their token counts.
   absl::flat_hash_map<SequenceId, int32_t> reserved_;
+  int64_t cached_prompt_tokens_total_ = 0;
 };
 
 }  // namespace weft::engine
