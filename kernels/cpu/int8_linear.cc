@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/int8_dot.h"
 #include "kernels/cpu/thread_pool.h"
 
 namespace weft::kernels::cpu {
@@ -50,8 +51,7 @@ void Int8Linear(const float* x, int64_t m, const Int8Weight& w, const float* bia
       const float b_bias = bias != nullptr ? bias[j] : 0.0f;
       for (int64_t i = 0; i < m; ++i) {
         const int8_t* a = xq.data() + i * w.k;
-        int32_t acc = 0;
-        for (int64_t kk = 0; kk < w.k; ++kk) acc += int32_t{a[kk]} * int32_t{b[kk]};
+        const int32_t acc = Int8Dot(a, b, w.k);
         // Epilogue: per-token x per-channel dequantization, then bias.
         y[i * w.n + j] = static_cast<float>(acc) * x_scales[i] * w.scales[j] + b_bias;
       }
