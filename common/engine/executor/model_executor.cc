@@ -180,7 +180,8 @@ absl::Status ModelExecutor::WriteKv(SequenceId id, int32_t index, absl::string_v
   return kv_->WriteBlock((*table)[index].value(), data);
 }
 
-absl::StatusOr<SequenceOutput> ModelExecutor::StartWithKv(SequenceRequest r, int32_t first_token) {
+absl::StatusOr<SequenceOutput> ModelExecutor::StartWithKv(SequenceRequest r, SampledToken first) {
+  const int32_t first_token = first.token;
   auto it = reserved_.find(r.id);
   if (it == reserved_.end()) {
     return absl::NotFoundError(absl::StrCat("no KV reservation for sequence ", r.id.value()));
@@ -205,7 +206,7 @@ absl::StatusOr<SequenceOutput> ModelExecutor::StartWithKv(SequenceRequest r, int
   // The prompt's full blocks are computed: later prompts may share them.
   sequences_.emplace(id, std::move(seq));
   CacheComputedBlocks(id, sequences_.at(id));
-  return Emit(id, SampledToken{.token = first_token});
+  return Emit(id, std::move(first));
 }
 
 absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,

@@ -126,11 +126,11 @@ class ModelExecutor {
   // wrong size; NotFound for an unknown reservation.
   absl::Status WriteKv(SequenceId id, int32_t index, absl::string_view data);
   // Starts the reserved sequence, its prompt's KV written, with
-  // `first_token` already sampled (by prefill): the output for that token
+  // `first` already sampled (by prefill): the output for that token
   // (text, and finish if it already ends the sequence, which then releases
   // its blocks). The request is validated as AddSequence does, and its
   // prompt must have the reserved length.
-  absl::StatusOr<SequenceOutput> StartWithKv(SequenceRequest request, int32_t first_token);
+  absl::StatusOr<SequenceOutput> StartWithKv(SequenceRequest request, SampledToken first);
 
   // Creates `child` as a copy of `parent` in its current state (tokens, text,
   // stop state; KV blocks shared, copied on write) that samples with

@@ -365,10 +365,10 @@ TEST_F(ModelExecutorTest, KvMovesFromPrefillToDecodeWithTheSameResult) {
               absl::StatusCode::kInvalidArgument);
     SequenceRequest wrong = request;
     wrong.prompt.pop_back();
-    EXPECT_EQ(decoder.StartWithKv(wrong, first_token).status().code(),
+    EXPECT_EQ(decoder.StartWithKv(wrong, {.token = first_token}).status().code(),
               absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(decoder.num_reserved(), 1);  // a refused start keeps the reservation
-    auto started = decoder.StartWithKv(request, first_token);
+    auto started = decoder.StartWithKv(request, {.token = first_token});
     ASSERT_TRUE(started.ok()) << started.status();
     EXPECT_FALSE(started->finish.has_value());
     std::vector<int32_t> tokens = {started->token.token};
@@ -390,7 +390,8 @@ TEST_F(ModelExecutorTest, ReservationsAreAllOrNothingAndAbortable) {
   EXPECT_EQ(ex.num_free_blocks(), 0);
   EXPECT_EQ(ex.AddSequence(Greedy(1, {5}, 1)).code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(ex.WriteKv(SequenceId(2), 0, "").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(ex.StartWithKv(Greedy(2, {5}, 1), 3).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ex.StartWithKv(Greedy(2, {5}, 1), {.token = 3}).status().code(),
+            absl::StatusCode::kNotFound);
   ASSERT_TRUE(ex.Abort(SequenceId(1)).ok());  // a cancelled request frees its reservation
   EXPECT_EQ(ex.num_free_blocks(), 4);
   EXPECT_EQ(ex.num_reserved(), 0);

@@ -51,11 +51,12 @@ absl::Status EngineLoop::Add(SequenceRequest request, OutputCallback on_output) 
   });
 }
 
-absl::Status EngineLoop::StartWithKv(SequenceRequest request, int32_t first_token,
+absl::Status EngineLoop::StartWithKv(SequenceRequest request, SampledToken first_token,
                                      OutputCallback on_output) {
-  return Run([this, &request, first_token, &on_output](ModelExecutor& ex) -> absl::Status {
+  return Run([this, &request, &first_token, &on_output](ModelExecutor& ex) -> absl::Status {
     const SequenceId id = request.id;
-    absl::StatusOr<SequenceOutput> first = ex.StartWithKv(std::move(request), first_token);
+    absl::StatusOr<SequenceOutput> first =
+        ex.StartWithKv(std::move(request), std::move(first_token));
     if (!first.ok()) return first.status();
     {
       std::lock_guard<std::mutex> lock(mu_);

@@ -70,7 +70,7 @@ class EngineLoop {
   absl::Status Add(SequenceRequest request, OutputCallback on_output);
   // Starts a reserved sequence whose KV was written (decode side): the first
   // token's output goes to `on_output` at once, the rest as generated.
-  absl::Status StartWithKv(SequenceRequest request, int32_t first_token, OutputCallback on_output);
+  absl::Status StartWithKv(SequenceRequest request, SampledToken first, OutputCallback on_output);
   // Removes a sequence in any state; its callback is not called again.
   // NotFound if unknown.
   absl::Status Abort(SequenceId id);
