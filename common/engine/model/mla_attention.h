@@ -5,7 +5,14 @@
 // after rotation): one row shared by all heads. Queries are absorbed into
 // the latent space (q_nope . W_UK per head), attention runs as MQA over the
 // latent rows, and each head's latent output is expanded by W_UV before
-// o_proj. Prefill and decode both use this form.
+// o_proj. Decode always uses this form.
+//
+// With `expanded_prefill`, a sequence running several tokens in a step (a
+// prompt chunk) uses the expanded form instead, as transformers does: its
+// context's latent rows are expanded once into per-head K (W_UK c, plus the
+// shared rope key) and V (W_UV c) with one GEMM, and attention is ordinary
+// multi-head attention — fewer FLOPs for long chunks. Both forms read and
+// write the same latent cache.
 #ifndef WEFT_COMMON_ENGINE_MODEL_MLA_ATTENTION_H_
 #define WEFT_COMMON_ENGINE_MODEL_MLA_ATTENTION_H_
 
@@ -28,6 +35,7 @@ struct MlaShape {
   bool rope_interleave = true;
   float rms_norm_eps = 1e-6f;
   float softmax_scale = 1.0f;  // qk_head_dim^-0.5, times YaRN's mscale^2
+  bool expanded_prefill = false;
 };
 
 struct MlaWeights {
@@ -52,6 +60,11 @@ class MlaAttention final : public AttentionLayer {
                float* out) const override;
 
  private:
+  // Attention outputs [t, heads, v] of the tokens `rows` (indices into the
+  // batch, all of one sequence, in position order) in the expanded form.
+  void ExpandedAttention(const float* q, const ForwardBatch& batch, kernels::cpu::PagedKvCache kv,
+                         const std::vector<int64_t>& rows, float* attn) const;
+
   MlaShape s_;
   MlaWeights w_;
   const kernels::cpu::RopeTable& rope_;

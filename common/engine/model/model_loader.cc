@@ -154,7 +154,8 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadGqa(const ModelConfig& c, co
 absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, const WeightSource& w,
                                                         int64_t layer,
                                                         const kernels::cpu::RopeTable& rope,
-                                                        WeightPrecision precision) {
+                                                        const ModelOptions& options) {
+  const WeightPrecision precision = options.precision;
   const checkpoint::MlaConfig& m = *c.mla;
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
   MlaShape s;
@@ -173,6 +174,7 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, co
     scale *= mscale * mscale;
   }
   s.softmax_scale = static_cast<float>(scale);
+  s.expanded_prefill = options.mla_expanded_prefill;
   const int64_t heads = c.num_attention_heads;
   MlaWeights mw;
   if (s.q_lora_rank > 0) {
@@ -243,7 +245,7 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c, co
     WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
                           w.Load(p + ".post_attention_layernorm.weight", {c.hidden_size}));
     if (mla) {
-      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadMla(c, w, l, *rope, options.precision));
+      WEFT_ASSIGN_OR_RETURN(layer.attention, LoadMla(c, w, l, *rope, options));
     } else {
       WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, *rope, options.precision));
     }

@@ -23,6 +23,9 @@ struct ModelOptions {
   // experts. The router, the LM head, norms, embeddings and MLA's kv_b_proj
   // (used per head in the absorbed form) stay float32.
   WeightPrecision precision = WeightPrecision::kFloat32;
+  // MLA (DeepSeek-V3): prompt chunks in the expanded (non-absorbed) form;
+  // decode stays absorbed. See mla_attention.h.
+  bool mla_expanded_prefill = false;
 };
 
 absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,

@@ -60,6 +60,8 @@ ABSL_FLAG(std::optional<double>, near_tie, std::nullopt,
           "the prompt. Default: 1e-3. With int8, greedy agreement is reported and enforced only "
           "if this flag is given");
 ABSL_FLAG(int32_t, block_size, 16, "Tokens per block of the paged KV cache (1 to 1024)");
+ABSL_FLAG(bool, mla_expanded_prefill, false,
+          "MLA models: run prompts in the expanded (non-absorbed) form; decode stays absorbed");
 
 namespace weft::engine {
 namespace {
@@ -121,6 +123,7 @@ int Run(int argc, char** argv) {
   if (dir.empty()) return ErrorExit("--model=DIR is required");
   const std::string precision = absl::GetFlag(FLAGS_precision);
   ModelOptions model_options;
+  model_options.mla_expanded_prefill = absl::GetFlag(FLAGS_mla_expanded_prefill);
   if (precision == "int8") {
     model_options.precision = WeightPrecision::kInt8;
   } else if (precision != "float32") {

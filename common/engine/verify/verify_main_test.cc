@@ -96,6 +96,13 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTest,
                            return name;
                          });
 
+TEST(VerifyMla, ExpandedPrefillFormPasses) {
+  const Result r =
+      RunVerify({absl::StrCat("--model=", kModels, "/tiny-deepseek-v3"), "--mla_expanded_prefill"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("tiny-deepseek-v3 float32: PASS, 7/7 prompts pass"));
+}
+
 TEST(VerifyInt8, ReportsWithoutEnforcingUnlessAThresholdIsGiven) {
   const std::string model = absl::StrCat("--model=", kModels, "/tiny-qwen3-moe");
   Result r = RunVerify({model, "--precision=int8"});
