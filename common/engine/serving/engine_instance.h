@@ -1,0 +1,41 @@
+// One served model inside a prefill or decode process: the model on its
+// backend, its tokenizer, its end-of-sequence ids, and the engine loop that
+// runs it — built from the service's typed EngineConfig.
+#ifndef WEFT_COMMON_ENGINE_SERVING_ENGINE_INSTANCE_H_
+#define WEFT_COMMON_ENGINE_SERVING_ENGINE_INSTANCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/engine/model/causal_lm.h"
+#include "common/engine/runtime/engine_loop.h"
+#include "common/tokenizer/tokenizer.h"
+#include "proto/config.pb.h"
+
+namespace weft::engine {
+
+// InvalidArgument naming each bad field of an EngineConfig (field names as
+// in the text file, prefixed by `prefix`, e.g. "engine.").
+absl::Status ValidateEngineConfig(const weft::v1::EngineConfig& config, absl::string_view prefix);
+
+struct EngineInstance {
+  std::string model_name;  // served name
+  std::unique_ptr<CausalLm> model;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+  std::vector<int32_t> eos_token_ids;
+  int32_t block_size = 0;
+  std::unique_ptr<EngineLoop> loop;  // declared last: stopped first
+};
+
+// Loads the model and tokenizer and starts the loop. Errors are the
+// loader's (NotFound, InvalidArgument, ...), naming the file.
+absl::StatusOr<std::unique_ptr<EngineInstance>> CreateEngineInstance(
+    const weft::v1::EngineConfig& config);
+
+}  // namespace weft::engine
+
+#endif  // WEFT_COMMON_ENGINE_SERVING_ENGINE_INSTANCE_H_
