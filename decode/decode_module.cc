@@ -1,17 +1,50 @@
 #include "decode/decode_module.h"
 
-#include <memory>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/config/service_config.h"
+#include "common/status/status_macros.h"
 
 namespace weft::decode {
 
 absl::Status ValidateDecodeConfig(const weft::v1::DecodeConfig& config) {
-  return ValidateServiceServerConfig(config);
+  std::vector<std::string> errors;
+  if (absl::Status s = ValidateServiceServerConfig(config); !s.ok()) {
+    errors.emplace_back(s.message());
+  }
+  if (!config.has_engine()) {
+    errors.emplace_back("engine is required");
+  } else if (absl::Status s = engine::ValidateEngineConfig(config.engine(), "engine."); !s.ok()) {
+    errors.emplace_back(s.message());
+  }
+  if (config.reservation_timeout_ms() > 3'600'000) {
+    errors.push_back(absl::StrCat("reservation_timeout_ms ", config.reservation_timeout_ms(),
+                                  " exceeds 3600000"));
+  }
+  if (errors.empty()) return absl::OkStatus();
+  std::string message;
+  for (const std::string& e : errors) absl::StrAppend(&message, message.empty() ? "" : "; ", e);
+  return absl::InvalidArgumentError(message);
 }
 
-DecodeModule::DecodeModule(const weft::v1::DecodeConfig& /*config*/,
-                           prometheus::Registry& /*registry*/) {}
+absl::StatusOr<std::unique_ptr<DecodeModule>> DecodeModule::Create(
+    const weft::v1::DecodeConfig& config, prometheus::Registry& registry) {
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<engine::EngineInstance> engine,
+                        engine::CreateEngineInstance(config.engine()));
+  DecodeServiceOptions options;
+  if (config.reservation_timeout_ms() > 0) {
+    options.reservation_timeout = absl::Milliseconds(config.reservation_timeout_ms());
+  }
+  return std::unique_ptr<DecodeModule>(new DecodeModule(std::move(engine), options, registry));
+}
+
+DecodeModule::DecodeModule(std::unique_ptr<engine::EngineInstance> engine,
+                           const DecodeServiceOptions& options, prometheus::Registry& registry)
+    : engine_(std::move(engine)),
+      metrics_(registry, "decode", engine_->model_name,
+               [loop = engine_->loop.get()] { return loop->load(); }),
+      service_(*engine_, options, registry) {}
 
 std::vector<GrpcServiceRegistration> DecodeModule::GrpcServices() {
   return {{&service_, weft::v1::Decode::service_full_name()}};
@@ -24,7 +57,9 @@ ServiceDefinition<weft::v1::DecodeConfig> DecodeDefinition() {
   definition.make_module =
       [](const weft::v1::DecodeConfig& config,
          prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<ServiceModule>> {
-    return std::make_unique<DecodeModule>(config, registry);
+    WEFT_ASSIGN_OR_RETURN(std::unique_ptr<DecodeModule> module,
+                          DecodeModule::Create(config, registry));
+    return std::unique_ptr<ServiceModule>(std::move(module));
   };
   return definition;
 }

@@ -2,16 +2,10 @@
 
 #include <memory>
 
-#include "common/config/service_config.h"
-
 namespace weft::kvcache {
 
-absl::Status ValidateKvCacheConfig(const weft::v1::KvCacheConfig& config) {
-  return ValidateServiceServerConfig(config);
-}
-
-KvCacheModule::KvCacheModule(const weft::v1::KvCacheConfig& /*config*/,
-                             prometheus::Registry& /*registry*/) {}
+KvCacheModule::KvCacheModule(const weft::v1::KvCacheConfig& config, prometheus::Registry& registry)
+    : service_(KvCacheOptionsFromConfig(config), registry) {}
 
 std::vector<GrpcServiceRegistration> KvCacheModule::GrpcServices() {
   return {{&service_, weft::v1::KvCache::service_full_name()}};

@@ -4,17 +4,14 @@
 
 #include <vector>
 
-#include "absl/status/status.h"
 #include "common/server/service_main.h"
 #include "common/server/service_module.h"
+#include "kvcache/kvcache_config.h"
 #include "kvcache/kvcache_service.h"
 #include "prometheus/registry.h"
 #include "proto/config.pb.h"
 
 namespace weft::kvcache {
-
-// Checks a KvCacheConfig; errors name each bad field.
-absl::Status ValidateKvCacheConfig(const weft::v1::KvCacheConfig& config);
 
 // How weft-kvcache plugs into the shared lifecycle (ServiceMain).
 ServiceDefinition<weft::v1::KvCacheConfig> KvCacheDefinition();

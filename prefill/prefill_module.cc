@@ -1,17 +1,50 @@
 #include "prefill/prefill_module.h"
 
-#include <memory>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/config/service_config.h"
+#include "common/status/status_macros.h"
 
 namespace weft::prefill {
 
 absl::Status ValidatePrefillConfig(const weft::v1::PrefillConfig& config) {
-  return ValidateServiceServerConfig(config);
+  std::vector<std::string> errors;
+  if (absl::Status s = ValidateServiceServerConfig(config); !s.ok()) {
+    errors.emplace_back(s.message());
+  }
+  if (!config.has_engine()) {
+    errors.emplace_back("engine is required");
+  } else if (absl::Status s = engine::ValidateEngineConfig(config.engine(), "engine."); !s.ok()) {
+    errors.emplace_back(s.message());
+  }
+  if (config.kv_transfer_timeout_ms() > 3'600'000) {
+    errors.push_back(absl::StrCat("kv_transfer_timeout_ms ", config.kv_transfer_timeout_ms(),
+                                  " exceeds 3600000"));
+  }
+  if (errors.empty()) return absl::OkStatus();
+  std::string message;
+  for (const std::string& e : errors) absl::StrAppend(&message, message.empty() ? "" : "; ", e);
+  return absl::InvalidArgumentError(message);
 }
 
-PrefillModule::PrefillModule(const weft::v1::PrefillConfig& /*config*/,
-                             prometheus::Registry& /*registry*/) {}
+absl::StatusOr<std::unique_ptr<PrefillModule>> PrefillModule::Create(
+    const weft::v1::PrefillConfig& config, prometheus::Registry& registry) {
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<engine::EngineInstance> engine,
+                        engine::CreateEngineInstance(config.engine()));
+  PrefillServiceOptions options;
+  if (config.kv_transfer_timeout_ms() > 0) {
+    options.kv_transfer_timeout = absl::Milliseconds(config.kv_transfer_timeout_ms());
+  }
+  return std::unique_ptr<PrefillModule>(new PrefillModule(std::move(engine), options, registry));
+}
+
+PrefillModule::PrefillModule(std::unique_ptr<engine::EngineInstance> engine,
+                             const PrefillServiceOptions& options, prometheus::Registry& registry)
+    : engine_(std::move(engine)),
+      metrics_(registry, "prefill", engine_->model_name,
+               [loop = engine_->loop.get()] { return loop->load(); }),
+      service_(*engine_, sender_, options, registry) {}
 
 std::vector<GrpcServiceRegistration> PrefillModule::GrpcServices() {
   return {{&service_, weft::v1::Prefill::service_full_name()}};
@@ -24,7 +57,9 @@ ServiceDefinition<weft::v1::PrefillConfig> PrefillDefinition() {
   definition.make_module =
       [](const weft::v1::PrefillConfig& config,
          prometheus::Registry& registry) -> absl::StatusOr<std::unique_ptr<ServiceModule>> {
-    return std::make_unique<PrefillModule>(config, registry);
+    WEFT_ASSIGN_OR_RETURN(std::unique_ptr<PrefillModule> module,
+                          PrefillModule::Create(config, registry));
+    return std::unique_ptr<ServiceModule>(std::move(module));
   };
   return definition;
 }

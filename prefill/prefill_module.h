@@ -1,10 +1,17 @@
-// weft-prefill's part of the shared service lifecycle: the services it serves.
+// weft-prefill's part of the shared service lifecycle: it loads the model
+// into an engine and serves weft.v1.Prefill on it, pushing KV to decode
+// instances over gRPC, with the engine's metrics.
 #ifndef WEFT_PREFILL_PREFILL_MODULE_H_
 #define WEFT_PREFILL_PREFILL_MODULE_H_
 
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/engine/serving/engine_instance.h"
+#include "common/engine/serving/engine_metrics.h"
+#include "common/kv_transfer/grpc_kv_sender.h"
 #include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "prefill/prefill_service.h"
@@ -21,12 +28,20 @@ ServiceDefinition<weft::v1::PrefillConfig> PrefillDefinition();
 
 class PrefillModule final : public ServiceModule {
  public:
-  // `config` has passed ValidatePrefillConfig. `registry` outlives the module.
-  PrefillModule(const weft::v1::PrefillConfig& config, prometheus::Registry& registry);
+  // `config` has passed ValidatePrefillConfig; `registry` outlives the
+  // module. Errors: the model could not be loaded.
+  static absl::StatusOr<std::unique_ptr<PrefillModule>> Create(
+      const weft::v1::PrefillConfig& config, prometheus::Registry& registry);
 
   std::vector<GrpcServiceRegistration> GrpcServices() override;
 
  private:
+  PrefillModule(std::unique_ptr<engine::EngineInstance> engine,
+                const PrefillServiceOptions& options, prometheus::Registry& registry);
+
+  std::unique_ptr<engine::EngineInstance> engine_;
+  engine::EngineMetrics metrics_;
+  kv_transfer::GrpcKvSender sender_;
   PrefillService service_;
 };
 

@@ -41,8 +41,14 @@ struct ServiceCase {
   std::string name;          // "router"
   std::string binary;        // runfiles path
   std::string grpc_service;  // "weft.v1.Router"
-  // Calls one RPC whose behaviour a later issue brings; returns its status.
+  // Calls one RPC with an empty request; returns its status.
   std::function<grpc::Status(std::shared_ptr<grpc::Channel>, grpc::ClientContext*)> call_rpc;
+  // What call_rpc returns (UNIMPLEMENTED for an RPC a later issue brings),
+  // and its grpc_code label.
+  grpc::StatusCode expected_code = grpc::StatusCode::UNIMPLEMENTED;
+  std::string expected_code_label = "UNIMPLEMENTED";
+  // Config lines the service requires besides the server block.
+  std::string extra_config;
 };
 
 std::ostream& operator<<(std::ostream& os, const ServiceCase& c) { return os << c.name; }
@@ -56,6 +62,10 @@ grpc::Status CallUnary(std::shared_ptr<grpc::Channel> channel, grpc::ClientConte
   Response response;
   return (stub.*method)(ctx, request, &response);
 }
+
+// Prefill and decode serve the tiny fixture model.
+constexpr char kEngineConfig[] =
+    "engine {\n  model_dir: \"tests/data/models/tiny-llama\"\n  kv_blocks: 64\n}\n";
 
 std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
 
@@ -98,8 +108,8 @@ HealthCheckResponse::ServingStatus Check(Health::Stub& stub, const std::string& 
 
 TEST_P(ServiceProcessTest, ServesHealthAndMetricsThenDrainsOnSigterm) {
   const ServiceCase& c = GetParam();
-  auto process =
-      Launch(WriteConfig(c.name, ServerBlock("127.0.0.1:0", "127.0.0.1:0")), "lifecycle");
+  auto process = Launch(
+      WriteConfig(c.name, ServerBlock("127.0.0.1:0", "127.0.0.1:0") + c.extra_config), "lifecycle");
   ASSERT_NE(process, nullptr);
   auto ready = testutil::WaitForReadyFile(ready_file_, *process, absl::Seconds(30));
   ASSERT_TRUE(ready.ok()) << ready.status();
@@ -115,7 +125,7 @@ TEST_P(ServiceProcessTest, ServesHealthAndMetricsThenDrainsOnSigterm) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     const grpc::Status status = c.call_rpc(channel, &ctx);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+    EXPECT_EQ(status.error_code(), c.expected_code) << status.error_message();
   }
 
   auto metrics = testutil::HttpGet("127.0.0.1", ready->metrics_port, "/metrics");
@@ -123,7 +133,7 @@ TEST_P(ServiceProcessTest, ServesHealthAndMetricsThenDrainsOnSigterm) {
   EXPECT_EQ(metrics->status_code, 200);
   EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("weft_build_info{service=\"", c.name, "\"")));
   EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("weft_serving{service=\"", c.name, "\"} 1")));
-  EXPECT_THAT(metrics->body, HasSubstr("grpc_code=\"UNIMPLEMENTED\""));
+  EXPECT_THAT(metrics->body, HasSubstr(absl::StrCat("grpc_code=\"", c.expected_code_label, "\"")));
   EXPECT_THAT(metrics->body, HasSubstr("grpc_method=\"/grpc.health.v1.Health/Check\""));
 
   // An open Watch is an in-flight call: after SIGTERM it must see
@@ -179,15 +189,17 @@ TEST_P(ServiceProcessTest, InvalidConfigExitsWithPreciseError) {
 
 TEST_P(ServiceProcessTest, BusyPortExitsWithStartFailure) {
   const ServiceCase& c = GetParam();
-  auto first =
-      Launch(WriteConfig(c.name + "-first", ServerBlock("127.0.0.1:0", "127.0.0.1:0")), "first");
+  auto first = Launch(
+      WriteConfig(c.name + "-first", ServerBlock("127.0.0.1:0", "127.0.0.1:0") + c.extra_config),
+      "first");
   ASSERT_NE(first, nullptr);
   auto ready = testutil::WaitForReadyFile(ready_file_, *first, absl::Seconds(30));
   ASSERT_TRUE(ready.ok()) << ready.status();
 
   auto second =
       Launch(WriteConfig(c.name + "-second",
-                         ServerBlock(absl::StrCat("127.0.0.1:", ready->grpc_port), "127.0.0.1:0")),
+                         ServerBlock(absl::StrCat("127.0.0.1:", ready->grpc_port), "127.0.0.1:0") +
+                             c.extra_config),
              "second");
   ASSERT_NE(second, nullptr);
   auto status = second->Wait(absl::Seconds(30));
@@ -202,24 +214,29 @@ TEST_P(ServiceProcessTest, BusyPortExitsWithStartFailure) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllServices, ServiceProcessTest,
-    ::testing::Values(ServiceCase{"router", "router/weft-router", "weft.v1.Router",
-                                  [](auto channel, grpc::ClientContext* ctx) {
-                                    return CallUnary(channel, ctx,
-                                                     &v1::Router::Stub::RegisterInstance);
-                                  }},
-                      ServiceCase{"prefill", "prefill/weft-prefill", "weft.v1.Prefill",
-                                  [](auto channel, grpc::ClientContext* ctx) {
-                                    return CallUnary(channel, ctx, &v1::Prefill::Stub::Prefill);
-                                  }},
-                      ServiceCase{"decode", "decode/weft-decode", "weft.v1.Decode",
-                                  [](auto channel, grpc::ClientContext* ctx) {
-                                    return CallUnary(channel, ctx, &v1::Decode::Stub::ReserveKv);
-                                  }},
-                      ServiceCase{"kvcache", "kvcache/weft-kvcache", "weft.v1.KvCache",
-                                  [](auto channel, grpc::ClientContext* ctx) {
-                                    return CallUnary(channel, ctx,
-                                                     &v1::KvCache::Stub::LookupPrefix);
-                                  }}),
+    ::testing::Values(
+        ServiceCase{"router", "router/weft-router", "weft.v1.Router",
+                    [](auto channel, grpc::ClientContext* ctx) {
+                      return CallUnary(channel, ctx, &v1::Router::Stub::RegisterInstance);
+                    }},
+        ServiceCase{"prefill", "prefill/weft-prefill", "weft.v1.Prefill",
+                    [](auto channel, grpc::ClientContext* ctx) {
+                      return CallUnary(channel, ctx, &v1::Prefill::Stub::Prefill);
+                    },
+                    // Built: an empty request lacks its request id.
+                    grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", kEngineConfig},
+        ServiceCase{"decode", "decode/weft-decode", "weft.v1.Decode",
+                    [](auto channel, grpc::ClientContext* ctx) {
+                      return CallUnary(channel, ctx, &v1::Decode::Stub::ReserveKv);
+                    },
+                    grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", kEngineConfig},
+        ServiceCase{"kvcache", "kvcache/weft-kvcache", "weft.v1.KvCache",
+                    [](auto channel, grpc::ClientContext* ctx) {
+                      return CallUnary(channel, ctx, &v1::KvCache::Stub::LookupPrefix);
+                    },
+                    // Built: an empty request lacks its model.
+                    grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT",
+                    "capacity_bytes: 1048576\n"}),
     [](const ::testing::TestParamInfo<ServiceCase>& info) { return info.param.name; });
 
 }  // namespace

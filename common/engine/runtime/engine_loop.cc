@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging/log.h"
@@ -51,23 +53,45 @@ absl::Status EngineLoop::Add(SequenceRequest request, OutputCallback on_output) 
   });
 }
 
+absl::Status EngineLoop::StartOnLoop(ModelExecutor& ex, SequenceRequest request,
+                                     SampledToken first_token, const OutputCallback& on_output,
+                                     const std::function<void(absl::Status)>& on_started) {
+  const SequenceId id = request.id;
+  absl::StatusOr<SequenceOutput> first = ex.StartWithKv(std::move(request), std::move(first_token));
+  if (!first.ok()) {
+    if (on_started) on_started(first.status());
+    return first.status();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++load_.generated_tokens;
+  }
+  if (!first->finish.has_value()) {
+    callbacks_[id] = on_output;
+    order_.push_back(id);
+  }
+  if (on_started) on_started(absl::OkStatus());
+  on_output(*first);
+  return absl::OkStatus();
+}
+
 absl::Status EngineLoop::StartWithKv(SequenceRequest request, SampledToken first_token,
                                      OutputCallback on_output) {
-  return Run([this, &request, &first_token, &on_output](ModelExecutor& ex) -> absl::Status {
-    const SequenceId id = request.id;
-    absl::StatusOr<SequenceOutput> first =
-        ex.StartWithKv(std::move(request), std::move(first_token));
-    if (!first.ok()) return first.status();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++load_.generated_tokens;
-    }
-    if (!first->finish.has_value()) {
-      callbacks_[id] = on_output;
-      order_.push_back(id);
-    }
-    on_output(*first);
-    return absl::OkStatus();
+  return Run([this, &request, &first_token, &on_output](ModelExecutor& ex) {
+    return StartOnLoop(ex, std::move(request), std::move(first_token), on_output, nullptr);
+  });
+}
+
+void EngineLoop::StartWithKvLater(SequenceRequest request, SampledToken first,
+                                  OutputCallback on_output,
+                                  std::function<void(absl::Status)> on_started) {
+  // Post takes a copyable closure: the moved-in parts are shared.
+  auto parts = std::make_shared<
+      std::tuple<SequenceRequest, SampledToken, OutputCallback, std::function<void(absl::Status)>>>(
+      std::move(request), std::move(first), std::move(on_output), std::move(on_started));
+  Post([this, parts](ModelExecutor& ex) {
+    auto& [r, f, out, started] = *parts;
+    (void)StartOnLoop(ex, std::move(r), std::move(f), out, started);
   });
 }
 
@@ -76,6 +100,14 @@ absl::Status EngineLoop::Abort(SequenceId id) {
     callbacks_.erase(id);
     order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
     return ex.Abort(id);
+  });
+}
+
+void EngineLoop::AbortLater(SequenceId id) {
+  Post([this, id](ModelExecutor& ex) {
+    callbacks_.erase(id);
+    order_.erase(std::remove(order_.begin(), order_.end(), id), order_.end());
+    (void)ex.Abort(id);
   });
 }
 

@@ -71,9 +71,16 @@ class EngineLoop {
   // Starts a reserved sequence whose KV was written (decode side): the first
   // token's output goes to `on_output` at once, the rest as generated.
   absl::Status StartWithKv(SequenceRequest request, SampledToken first, OutputCallback on_output);
+  // As StartWithKv, without waiting: `on_started` gets the result on the
+  // loop thread (before any output when it is OK).
+  void StartWithKvLater(SequenceRequest request, SampledToken first, OutputCallback on_output,
+                        std::function<void(absl::Status)> on_started);
   // Removes a sequence in any state; its callback is not called again.
   // NotFound if unknown.
   absl::Status Abort(SequenceId id);
+  // As Abort, without waiting (from threads that must not block, such as
+  // gRPC reactions). Unknown ids are ignored.
+  void AbortLater(SequenceId id);
 
   // Runs `fn(executor)` on the loop thread between steps and returns its
   // result. For the executor's other entry points (ReserveKv, WriteKv,
@@ -96,6 +103,9 @@ class EngineLoop {
   // Runs one scheduled step, if anything can run; returns whether it did.
   bool StepOnce();
   void Deliver(const SequenceOutput& out);
+  absl::Status StartOnLoop(ModelExecutor& ex, SequenceRequest request, SampledToken first,
+                           const OutputCallback& on_output,
+                           const std::function<void(absl::Status)>& on_started);
   void PublishLoad(double step_seconds, int64_t step_prompt_tokens);
   // KV figures of load_ from the executor; mu_ held.
   void RefreshKvLoadLocked();

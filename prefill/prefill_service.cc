@@ -1,0 +1,265 @@
+#include "prefill/prefill_service.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/engine/kv/block_hash.h"
+#include "common/engine/serving/request_conversion.h"
+#include "common/kv_transfer/kv_layout_proto.h"
+#include "common/logging/log.h"
+#include "common/status/grpc_status.h"
+
+namespace weft::prefill {
+
+using engine::SequenceId;
+using engine::SequenceOutput;
+
+// One Prefill call, from the engine through the KV push to its answer. The
+// reactor owns itself (shared) until gRPC calls OnDone; the engine and the
+// transfer hold it weakly.
+class PrefillService::Call final : public grpc::ServerUnaryReactor {
+ public:
+  Call(PrefillService* service, std::string request_id, SequenceId sequence,
+       weft::v1::PrefillResponse* response)
+      : service_(service),
+        request_id_(std::move(request_id)),
+        sequence_(sequence),
+        response_(response) {}
+
+  void Begin(std::shared_ptr<Call> self) { self_ = std::move(self); }
+  const std::string& request_id() const { return request_id_; }
+  SequenceId sequence() const { return sequence_; }
+
+  // Ends the call once. Thread-safe.
+  void Complete(grpc::Status status) {
+    {
+      MutexLock lock(&mu_);
+      if (completed_) return;
+      completed_ = true;
+    }
+    service_->Forget(request_id_);
+    Finish(status);
+  }
+
+  // Stops whatever runs for the call: the engine's sequence, a transfer.
+  void Abort(grpc::Status status) {
+    std::shared_ptr<kv_transfer::TransferCancellation> transfer;
+    {
+      MutexLock lock(&mu_);
+      transfer = transfer_;
+    }
+    service_->engine_.loop->AbortLater(sequence_);
+    if (transfer != nullptr) transfer->Cancel();
+    Complete(std::move(status));
+  }
+
+  // The running transfer; cancelled at once if the call already ended.
+  void set_transfer(std::shared_ptr<kv_transfer::TransferCancellation> transfer) {
+    {
+      MutexLock lock(&mu_);
+      if (!completed_) {
+        transfer_ = std::move(transfer);
+        return;
+      }
+    }
+    transfer->Cancel();
+  }
+
+  weft::v1::PrefillResponse* response() { return response_; }
+
+  void OnCancel() override { Abort(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
+  void OnDone() override { std::shared_ptr<Call> keep = std::move(self_); }
+
+ private:
+  PrefillService* const service_;
+  const std::string request_id_;
+  const SequenceId sequence_;
+  weft::v1::PrefillResponse* const response_;
+  std::shared_ptr<Call> self_;
+  Mutex mu_;
+  bool completed_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<kv_transfer::TransferCancellation> transfer_ ABSL_GUARDED_BY(mu_);
+};
+
+PrefillService::PrefillService(engine::EngineInstance& engine, kv_transfer::KvSender& sender,
+                               const PrefillServiceOptions& options, prometheus::Registry& registry)
+    : engine_(engine),
+      sender_(sender),
+      options_(options),
+      layout_(kv_transfer::LayoutProto(engine.model->kv_layout(), engine.block_size)),
+      kv_bytes_sent_(prometheus::BuildCounter()
+                         .Name("weft_kv_transfer_sent_bytes_total")
+                         .Help("KV bytes pushed to decode instances")
+                         .Register(registry)
+                         .Add({})),
+      kv_transfer_seconds_(prometheus::BuildHistogram()
+                               .Name("weft_kv_transfer_seconds")
+                               .Help("Time to push one request's KV to its decode instance")
+                               .Register(registry)
+                               .Add({}, prometheus::Histogram::BucketBoundaries{
+                                            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                            1, 2.5, 5, 10})) {}
+
+int32_t PrefillService::num_active() const {
+  MutexLock lock(&mu_);
+  return static_cast<int32_t>(calls_.size());
+}
+
+void PrefillService::Forget(const std::string& request_id) {
+  MutexLock lock(&mu_);
+  calls_.erase(request_id);
+}
+
+grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /*context*/,
+                                                  const weft::v1::PrefillRequest* request,
+                                                  weft::v1::PrefillResponse* response) {
+  const SequenceId sequence(next_sequence_.fetch_add(1));
+  auto call = std::make_shared<Call>(this, request->request_id(), sequence, response);
+  call->Begin(call);
+  auto fail = [&](grpc::StatusCode code, std::string message) {
+    call->Finish(grpc::Status(code, std::move(message)));
+    return call.get();
+  };
+  if (request->request_id().empty()) {
+    return fail(grpc::StatusCode::INVALID_ARGUMENT, "request_id is required");
+  }
+  if (request->model() != engine_.model_name) {
+    return fail(grpc::StatusCode::NOT_FOUND,
+                absl::StrCat("model \"", request->model(), "\" is not served here (",
+                             engine_.model_name, ")"));
+  }
+  if (request->prompt_token_ids().empty()) {
+    return fail(grpc::StatusCode::INVALID_ARGUMENT, "prompt_token_ids is empty");
+  }
+  if (request->decode().grpc_address().empty()) {
+    return fail(grpc::StatusCode::INVALID_ARGUMENT, "decode.grpc_address is required");
+  }
+  // Only the first token is sampled here; decode applies the stop conditions.
+  weft::v1::SamplingParams sampling = request->sampling();
+  sampling.set_max_tokens(1);
+  absl::StatusOr<engine::GenerationParams> params = engine::FromSamplingParams(sampling, {});
+  if (!params.ok()) return fail(grpc::StatusCode::INVALID_ARGUMENT, params.status().ToString());
+  engine::SequenceRequest seq{.id = sequence,
+                              .sampling = params->sampling,
+                              .stop = params->stop,
+                              .cache_salt = request->tenant(),
+                              .hold_kv = true};
+  seq.stop.ignore_eos = true;
+  seq.stop.stop_strings.clear();
+  seq.prompt.assign(request->prompt_token_ids().begin(), request->prompt_token_ids().end());
+  const int32_t prompt_len = static_cast<int32_t>(seq.prompt.size());
+  // Each block travels under the chained hash of the tokens up to its end
+  // (the last, partial block's too): its content identity.
+  auto keys = std::make_shared<std::vector<std::string>>();
+  {
+    engine::BlockHash chain = engine::RootBlockHash(engine_.model_name, request->tenant());
+    const absl::Span<const int32_t> tokens(seq.prompt);
+    for (int32_t begin = 0; begin < prompt_len; begin += engine_.block_size) {
+      chain = engine::ChainBlockHash(
+          chain, tokens.subspan(begin, std::min(engine_.block_size, prompt_len - begin)));
+      keys->emplace_back(reinterpret_cast<const char*>(chain.bytes.data()), chain.bytes.size());
+    }
+  }
+  {
+    MutexLock lock(&mu_);
+    if (!calls_.emplace(request->request_id(), call).second) {
+      return fail(grpc::StatusCode::ALREADY_EXISTS,
+                  absl::StrCat("request ", request->request_id(), " is already prefilling"));
+    }
+  }
+  const kv_transfer::KvDestination destination{.grpc_address = request->decode().grpc_address(),
+                                               .reservation_id = request->decode().reservation_id(),
+                                               .request_id = request->request_id()};
+  std::weak_ptr<Call> weak = call;
+  const absl::Status added = engine_.loop->Add(std::move(seq), [this, weak, prompt_len, destination,
+                                                                keys](const SequenceOutput& out) {
+    std::shared_ptr<Call> c = weak.lock();
+    if (c == nullptr) return;
+    if (out.token.token < 0) {  // dropped by the engine
+      c->Complete(grpc::Status(grpc::StatusCode::ABORTED, "the engine dropped the prompt"));
+      return;
+    }
+    weft::v1::PrefillResponse* r = c->response();
+    r->set_prompt_tokens(static_cast<uint32_t>(prompt_len));
+    r->set_prompt_tokens_from_cache(static_cast<uint32_t>(out.cached_prompt_tokens));
+    *r->mutable_first_token() = engine::ToProto(out.token);
+    // On the loop thread, after this step: copy the KV out, free it, and
+    // push it from a transfer thread.
+    const SequenceId id = c->sequence();
+    engine_.loop->Post([this, weak, id, prompt_len, destination, keys](engine::ModelExecutor& ex) {
+      absl::StatusOr<std::vector<std::string>> blocks = ex.ReadKv(id, prompt_len);
+      (void)ex.Release(id);
+      std::shared_ptr<Call> c = weak.lock();
+      if (c == nullptr) return;
+      if (!blocks.ok()) {
+        c->Complete(ToGrpcStatus(blocks.status()));
+        return;
+      }
+      transfers_.Submit([this, weak, destination, keys,
+                         blocks = std::make_shared<std::vector<std::string>>(std::move(*blocks))] {
+        std::shared_ptr<Call> c = weak.lock();
+        if (c == nullptr) return;
+        const absl::Time start = absl::Now();
+        const absl::Status sent =
+            sender_.Send(destination, layout_, *blocks, *keys, start + options_.kv_transfer_timeout,
+                         [c](std::shared_ptr<kv_transfer::TransferCancellation> t) {
+                           c->set_transfer(std::move(t));
+                         });
+        if (!sent.ok()) {
+          c->Complete(ToGrpcStatus(sent));
+          return;
+        }
+        uint64_t bytes = 0;
+        for (const std::string& b : *blocks) bytes += b.size();
+        kv_bytes_sent_.Increment(static_cast<double>(bytes));
+        kv_transfer_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+        c->Complete(grpc::Status::OK);
+      });
+    });
+  });
+  if (!added.ok()) {
+    Forget(request->request_id());
+    return fail(ToGrpcCode(added.code()), std::string(added.message()));
+  }
+  return call.get();
+}
+
+grpc::ServerUnaryReactor* PrefillService::Cancel(grpc::CallbackServerContext* context,
+                                                 const weft::v1::CancelPrefillRequest* request,
+                                                 weft::v1::CancelPrefillResponse* /*response*/) {
+  std::shared_ptr<Call> call;
+  {
+    MutexLock lock(&mu_);
+    auto it = calls_.find(request->request_id());
+    if (it != calls_.end()) call = it->second;
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (call == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                 absl::StrCat("request ", request->request_id(), " not found")));
+    return reactor;
+  }
+  call->Abort(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the router"));
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PrefillService::GetLoad(grpc::CallbackServerContext* context,
+                                                  const weft::v1::GetPrefillLoadRequest*,
+                                                  weft::v1::LoadReport* response) {
+  const engine::EngineLoad load = engine_.loop->load();
+  response->set_running_sequences(static_cast<uint32_t>(load.running));
+  response->set_waiting_sequences(static_cast<uint32_t>(load.waiting));
+  response->set_waiting_prompt_tokens(static_cast<uint64_t>(load.waiting_prompt_tokens));
+  response->set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
+  response->set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
+  response->set_recent_step_seconds(load.step_seconds_ewma);
+  response->set_prefill_tokens_per_second(load.prefill_tokens_per_second_ewma);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace weft::prefill
