@@ -10,22 +10,12 @@ namespace weft::decode {
 
 absl::Status ValidateDecodeConfig(const weft::v1::DecodeConfig& config) {
   std::vector<std::string> errors;
-  if (absl::Status s = ValidateServiceServerConfig(config); !s.ok()) {
-    errors.emplace_back(s.message());
-  }
-  if (!config.has_engine()) {
-    errors.emplace_back("engine is required");
-  } else if (absl::Status s = engine::ValidateEngineConfig(config.engine(), "engine."); !s.ok()) {
-    errors.emplace_back(s.message());
-  }
+  engine::CheckEngineServiceConfig(config, &errors);
   if (config.reservation_timeout_ms() > 3'600'000) {
     errors.push_back(absl::StrCat("reservation_timeout_ms ", config.reservation_timeout_ms(),
                                   " exceeds 3600000"));
   }
-  if (errors.empty()) return absl::OkStatus();
-  std::string message;
-  for (const std::string& e : errors) absl::StrAppend(&message, message.empty() ? "" : "; ", e);
-  return absl::InvalidArgumentError(message);
+  return engine::ConfigErrors(errors);
 }
 
 absl::StatusOr<std::unique_ptr<DecodeModule>> DecodeModule::Create(

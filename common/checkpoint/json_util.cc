@@ -8,47 +8,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json/json_syntax_error.h"
 
 namespace weft::checkpoint {
 namespace {
 
 using Json = nlohmann::json;
 
-// SAX handler that accepts everything and keeps the first parse error: run
-// only after a DOM parse failed, to recover the parser's message.
-class ErrorCollector : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    if (message.empty()) {
-      message = absl::StrCat("byte ", position, ": ", ex.what());
-    }
-    return false;
-  }
-  std::string message;
-};
-
 }  // namespace
 
 absl::StatusOr<Json> ParseJson(absl::string_view text, absl::string_view label) {
   Json json = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (!json.is_discarded()) return json;
-  ErrorCollector collector;
-  Json::sax_parse(text.begin(), text.end(), &collector);
-  if (collector.message.empty()) collector.message = "malformed document";
-  return absl::InvalidArgumentError(absl::StrCat(label, ": invalid JSON: ", collector.message));
+  const JsonSyntaxError error = FindJsonSyntaxError(text);
+  return absl::InvalidArgumentError(
+      absl::StrCat(label, ": invalid JSON: byte ", error.byte, ": ", error.message));
 }
 
 absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {

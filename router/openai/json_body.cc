@@ -5,47 +5,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/json/json_syntax_error.h"
 
 namespace weft::router::openai {
 namespace {
-
-// A SAX handler that only records the first syntax error: run on the error
-// path to say where the body is broken (the DOM parser without exceptions
-// says only that it is).
-class ErrorRecorder : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    message_ = ex.what();
-    return false;
-  }
-
-  // nlohmann's message without its "[json.exception.parse_error.101] " prefix
-  // and without the "; last read: '...'" echo of the body (which can be long).
-  std::string Describe() const {
-    absl::string_view m = message_;
-    if (const size_t p = m.find("] "); m.rfind("[json.exception", 0) == 0 && p != m.npos) {
-      m.remove_prefix(p + 2);
-    }
-    if (const size_t p = m.find("; last read: "); p != m.npos) m = m.substr(0, p);
-    return std::string(m);
-  }
-
- private:
-  std::string message_ = "invalid JSON";
-};
 
 // The pre-scan: nesting depth and members per object, ignoring brackets and
 // colons inside strings. Meaningful for valid JSON and harmless for anything
@@ -100,10 +63,9 @@ ApiResult<Json> ParseJsonBody(absl::string_view text, const JsonLimits& limits) 
   if (std::optional<ApiError> error = CheckShape(text, limits)) return *std::move(error);
   Json value = Json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) {
-    ErrorRecorder recorder;
-    Json::sax_parse(text.begin(), text.end(), &recorder);
+    const JsonSyntaxError error = FindJsonSyntaxError<Json>(text);
     return InvalidRequest(
-        absl::StrCat("We could not parse the JSON body of your request: ", recorder.Describe()));
+        absl::StrCat("We could not parse the JSON body of your request: ", error.Short()));
   }
   return value;
 }

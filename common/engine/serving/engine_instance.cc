@@ -64,6 +64,10 @@ absl::Status ValidateEngineConfig(const weft::v1::EngineConfig& c, absl::string_
   }
   const absl::Status scheduler = ValidateSchedulerOptions(LoopOptions(c, ServedName(c)).scheduler);
   if (!scheduler.ok()) errors.push_back(absl::StrCat(prefix, scheduler.message()));
+  return ConfigErrors(errors);
+}
+
+absl::Status ConfigErrors(const std::vector<std::string>& errors) {
   if (errors.empty()) return absl::OkStatus();
   std::string message;
   for (const std::string& e : errors) absl::StrAppend(&message, message.empty() ? "" : "; ", e);

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/config/service_config.h"
 #include "common/engine/model/causal_lm.h"
 #include "common/engine/runtime/engine_loop.h"
 #include "common/tokenizer/tokenizer.h"
@@ -21,6 +22,23 @@ namespace weft::engine {
 // InvalidArgument naming each bad field of an EngineConfig (field names as
 // in the text file, prefixed by `prefix`, e.g. "engine.").
 absl::Status ValidateEngineConfig(const weft::v1::EngineConfig& config, absl::string_view prefix);
+
+// The common part of a prefill or decode config: its server block and its
+// engine. Appends one message per problem to `errors`.
+template <typename Config>
+void CheckEngineServiceConfig(const Config& config, std::vector<std::string>* errors) {
+  if (absl::Status s = ValidateServiceServerConfig(config); !s.ok()) {
+    errors->emplace_back(s.message());
+  }
+  if (!config.has_engine()) {
+    errors->emplace_back("engine is required");
+  } else if (absl::Status s = ValidateEngineConfig(config.engine(), "engine."); !s.ok()) {
+    errors->emplace_back(s.message());
+  }
+}
+
+// OK for no errors, else InvalidArgument with them joined by "; ".
+absl::Status ConfigErrors(const std::vector<std::string>& errors);
 
 struct EngineInstance {
   std::string model_name;  // served name

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/json/json_syntax_error.h"
 #include "common/status/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -20,30 +21,6 @@ using Json = nlohmann::json;
 // A reference.json of a large-vocabulary model with a few prompts is tens of
 // megabytes; anything far beyond that is not one.
 constexpr size_t kMaxFileBytes = size_t{1} << 30;
-
-// SAX handler that accepts everything and keeps the first parse error: run
-// only after a DOM parse failed, to recover the parser's message.
-class ErrorCollector : public nlohmann::json_sax<Json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    if (message.empty()) message = absl::StrCat("byte ", position, ": ", ex.what());
-    return false;
-  }
-  std::string message;
-};
 
 // "a string", "an array", ... for messages.
 std::string TypeWithArticle(const Json& value) {
@@ -229,11 +206,9 @@ absl::StatusOr<Reference> ParseReference(absl::string_view json_text, absl::stri
   const Json json = Json::parse(json_text.begin(), json_text.end(), nullptr,
                                 /*allow_exceptions=*/false);
   if (json.is_discarded()) {
-    ErrorCollector collector;
-    Json::sax_parse(json_text.begin(), json_text.end(), &collector);
-    if (collector.message.empty()) collector.message = "malformed document";
+    const JsonSyntaxError error = FindJsonSyntaxError(json_text);
     return absl::InvalidArgumentError(
-        absl::StrCat(file_name, ": invalid JSON: ", collector.message));
+        absl::StrCat(file_name, ": invalid JSON: byte ", error.byte, ": ", error.message));
   }
   if (!json.is_object()) {
     return absl::InvalidArgumentError(
