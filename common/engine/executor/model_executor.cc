@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/logging/log.h"
 
 namespace weft::engine {
 
@@ -207,6 +208,43 @@ absl::StatusOr<SequenceOutput> ModelExecutor::StartWithKv(SequenceRequest r, Sam
   sequences_.emplace(id, std::move(seq));
   CacheComputedBlocks(id, sequences_.at(id));
   return Emit(id, std::move(first));
+}
+
+ModelExecutor::PrefixProbe ModelExecutor::ProbePrefix(absl::Span<const int32_t> prompt,
+                                                      absl::string_view cache_salt) const {
+  PrefixProbe probe;
+  if (!prefix_caching_ || prompt.empty()) return probe;
+  const int32_t block_size = blocks_.block_size();
+  probe.hashes = HashFullBlocks(RootBlockHash(model_id_, cache_salt), prompt, block_size);
+  probe.hashes.resize(
+      std::min(probe.hashes.size(), static_cast<size_t>((prompt.size() - 1) / block_size)));
+  while (probe.cached_locally < static_cast<int32_t>(probe.hashes.size()) &&
+         blocks_.IsCached(probe.hashes[probe.cached_locally])) {
+    ++probe.cached_locally;
+  }
+  return probe;
+}
+
+absl::StatusOr<int32_t> ModelExecutor::ImportPrefix(absl::Span<const BlockHash> hashes,
+                                                    absl::Span<const std::string> blocks) {
+  if (hashes.size() != blocks.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(hashes.size(), " hashes for ", blocks.size(), " blocks"));
+  }
+  for (const std::string& b : blocks) {
+    if (static_cast<int64_t>(b.size()) != kv_->BlockBytes()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block of ", b.size(), " bytes, expected ", kv_->BlockBytes()));
+    }
+  }
+  int32_t imported = 0;
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    absl::StatusOr<std::pair<BlockId, bool>> block = blocks_.AddCachedBlock(hashes[i]);
+    if (!block.ok()) break;  // the pool is full: compute the rest
+    if (block->second) WEFT_CHECK(kv_->WriteBlock(block->first.value(), blocks[i]).ok());
+    ++imported;
+  }
+  return imported;
 }
 
 absl::Status ModelExecutor::Fork(SequenceId parent, SequenceId child,

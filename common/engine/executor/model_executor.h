@@ -107,6 +107,25 @@ class ModelExecutor {
   // its state (running, holding its KV after finishing, or reserved).
   absl::Status Abort(SequenceId id);
 
+  // --- Prefix KV from elsewhere (the kvcache pool).
+
+  // The hashes of the prompt blocks a new sequence with `prompt` and
+  // `cache_salt` could take from a cache (its full blocks except one
+  // holding the last token), and how many of them lead the local cache.
+  struct PrefixProbe {
+    std::vector<BlockHash> hashes;
+    int32_t cached_locally = 0;
+  };
+  PrefixProbe ProbePrefix(absl::Span<const int32_t> prompt, absl::string_view cache_salt) const;
+
+  // Puts blocks fetched from elsewhere into the prefix cache under their
+  // hashes (serialized as KvMemory::ReadBlock writes them), so that
+  // AddSequence attaches them. Stops at the first block that does not fit
+  // (the rest is computed instead). Returns the number imported.
+  // InvalidArgument for data of the wrong size.
+  absl::StatusOr<int32_t> ImportPrefix(absl::Span<const BlockHash> hashes,
+                                       absl::Span<const std::string> blocks);
+
   // --- Disaggregated serving: KV leaves one executor and enters another.
 
   // Prefill side. The serialized KV blocks (KvMemory::ReadBlock) of a

@@ -408,5 +408,40 @@ TEST_F(ModelExecutorTest, ReservationsAreAllOrNothingAndAbortable) {
   EXPECT_TRUE(ex.CheckInvariants().ok());
 }
 
+// A prompt's full blocks computed by one executor and imported into
+// another's prefix cache (as prefill does with blocks from kvcache): the
+// second attaches them, computes only the rest, and continues identically.
+TEST_F(ModelExecutorTest, ImportedPrefixBlocksAreAttachedAndGiveTheSameResult) {
+  const auto p6 = reference_["prompts"][6]["input_ids"].get<std::vector<int32_t>>();
+  const int32_t len = static_cast<int32_t>(p6.size());
+  ModelExecutor source(*model_, nullptr, 64, 4);
+  SequenceRequest held = Greedy(1, p6, 1);
+  held.hold_kv = true;
+  ASSERT_TRUE(source.AddSequence(held).ok());
+  ASSERT_TRUE(source.Step({{{SequenceId(1), len}}}).ok());
+  auto blocks = source.ReadKv(SequenceId(1), len);
+  ASSERT_TRUE(blocks.ok());
+
+  ModelExecutor target(*model_, nullptr, 64, 4);
+  const ModelExecutor::PrefixProbe probe = target.ProbePrefix(p6, "");
+  EXPECT_EQ(static_cast<int32_t>(probe.hashes.size()), (len - 1) / 4);
+  EXPECT_EQ(probe.cached_locally, 0);
+  const std::vector<std::string> full(blocks->begin(), blocks->begin() + probe.hashes.size());
+  EXPECT_EQ(target.ImportPrefix(probe.hashes, std::vector<std::string>(1, "x")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto imported = target.ImportPrefix(probe.hashes, full);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(*imported, static_cast<int32_t>(probe.hashes.size()));
+  EXPECT_EQ(target.ProbePrefix(p6, "").cached_locally, *imported);
+  EXPECT_EQ(target.ProbePrefix(p6, "tenant").cached_locally, 0);  // salted apart
+  EXPECT_EQ(target.num_free_blocks(), 64);                        // cached, not held
+  ASSERT_TRUE(target.AddSequence(Greedy(2, p6, 8)).ok());
+  EXPECT_EQ(*target.PendingTokens(SequenceId(2)), len - *imported * 4);
+  const auto out = RunToEnd(target, {2});
+  const auto g6 = reference_["prompts"][6]["greedy_ids"].get<std::vector<int32_t>>();
+  EXPECT_EQ(out.at(2), std::vector<int32_t>(g6.begin(), g6.begin() + 8));
+  EXPECT_TRUE(target.CheckInvariants().ok()) << target.CheckInvariants();
+}
+
 }  // namespace
 }  // namespace weft::engine

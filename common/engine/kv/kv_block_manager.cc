@@ -40,6 +40,18 @@ absl::StatusOr<int32_t> KvBlockManager::AddSequenceWithPrefix(SequenceId id,
   return attached;
 }
 
+absl::StatusOr<std::pair<BlockId, bool>> KvBlockManager::AddCachedBlock(const BlockHash& hash) {
+  if (const std::optional<BlockId> cached = cache_.Lookup(hash)) {
+    return std::make_pair(*cached, false);
+  }
+  std::vector<BlockId> fresh;
+  if (absl::Status s = AllocateBlocks(1, &fresh); !s.ok()) return s;
+  const BlockId block = fresh[0];
+  WEFT_CHECK(cache_.Insert(hash, block));  // the allocation's reference is the cache's
+  cache_.MarkEvictable(block);
+  return std::make_pair(block, true);
+}
+
 absl::StatusOr<bool> KvBlockManager::CacheBlock(SequenceId id, int32_t index,
                                                 const BlockHash& hash) {
   auto it = sequences_.find(id);

@@ -14,6 +14,7 @@
 #define WEFT_COMMON_ENGINE_KV_KV_BLOCK_MANAGER_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -45,6 +46,7 @@ class KvBlockManager {
   // (evicted on demand).
   int32_t num_free_blocks() const { return allocator_.num_free() + cache_.num_evictable(); }
   int32_t num_cached_blocks() const { return cache_.num_cached(); }
+  bool IsCached(const BlockHash& hash) const { return cache_.Contains(hash); }
   const PrefixCacheStats& prefix_cache_stats() const { return cache_.stats(); }
   int32_t num_blocks() const { return allocator_.num_blocks(); }
   int32_t num_sequences() const { return static_cast<int32_t>(sequences_.size()); }
@@ -58,6 +60,13 @@ class KvBlockManager {
   // starts with that many blocks' tokens already computed. AlreadyExists if
   // `id` is known.
   absl::StatusOr<int32_t> AddSequenceWithPrefix(SequenceId id, absl::Span<const BlockHash> prefix);
+
+  // Makes room for a block whose KV comes from elsewhere (the kvcache pool)
+  // under `hash`, held by the prefix cache alone (evictable) until a
+  // sequence attaches it; the caller fills it. Returns the block and whether
+  // it is new (false: `hash` was cached already, nothing to fill).
+  // ResourceExhausted when no block is free or evictable.
+  absl::StatusOr<std::pair<BlockId, bool>> AddCachedBlock(const BlockHash& hash);
 
   // Registers block `index` of `id` (full, its KV computed) in the prefix
   // cache under `hash`. Returns whether it was added; false when the hash or
