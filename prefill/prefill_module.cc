@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/service_config.h"
 #include "common/status/status_macros.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace weft::prefill {
 
@@ -26,15 +28,22 @@ absl::StatusOr<std::unique_ptr<PrefillModule>> PrefillModule::Create(
   if (config.kv_transfer_timeout_ms() > 0) {
     options.kv_transfer_timeout = absl::Milliseconds(config.kv_transfer_timeout_ms());
   }
-  return std::unique_ptr<PrefillModule>(new PrefillModule(std::move(engine), options, registry));
+  return std::unique_ptr<PrefillModule>(
+      new PrefillModule(std::move(engine), options, registry, config.kvcache_address()));
 }
 
 PrefillModule::PrefillModule(std::unique_ptr<engine::EngineInstance> engine,
-                             const PrefillServiceOptions& options, prometheus::Registry& registry)
+                             const PrefillServiceOptions& options, prometheus::Registry& registry,
+                             const std::string& kvcache_address)
     : engine_(std::move(engine)),
       metrics_(registry, "prefill", engine_->model_name,
                [loop = engine_->loop.get()] { return loop->load(); }),
-      service_(*engine_, sender_, options, registry) {}
+      kvcache_(kvcache_address.empty()
+                   ? nullptr
+                   : std::make_unique<kv_transfer::KvCacheClient>(
+                         grpc::CreateChannel(kvcache_address, grpc::InsecureChannelCredentials()),
+                         engine_->model_name)),
+      service_(*engine_, sender_, options, registry, kvcache_.get()) {}
 
 std::vector<GrpcServiceRegistration> PrefillModule::GrpcServices() {
   return {{&service_, weft::v1::Prefill::service_full_name()}};

@@ -5,6 +5,7 @@
 #define WEFT_PREFILL_PREFILL_MODULE_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -12,6 +13,7 @@
 #include "common/engine/serving/engine_instance.h"
 #include "common/engine/serving/engine_metrics.h"
 #include "common/kv_transfer/grpc_kv_sender.h"
+#include "common/kv_transfer/kvcache_client.h"
 #include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "prefill/prefill_service.h"
@@ -37,11 +39,13 @@ class PrefillModule final : public ServiceModule {
 
  private:
   PrefillModule(std::unique_ptr<engine::EngineInstance> engine,
-                const PrefillServiceOptions& options, prometheus::Registry& registry);
+                const PrefillServiceOptions& options, prometheus::Registry& registry,
+                const std::string& kvcache_address);
 
   std::unique_ptr<engine::EngineInstance> engine_;
   engine::EngineMetrics metrics_;
   kv_transfer::GrpcKvSender sender_;
+  std::unique_ptr<kv_transfer::KvCacheClient> kvcache_;  // null without a pool
   PrefillService service_;
 };
 

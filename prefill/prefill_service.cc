@@ -84,9 +84,11 @@ class PrefillService::Call final : public grpc::ServerUnaryReactor {
 };
 
 PrefillService::PrefillService(engine::EngineInstance& engine, kv_transfer::KvSender& sender,
-                               const PrefillServiceOptions& options, prometheus::Registry& registry)
+                               const PrefillServiceOptions& options, prometheus::Registry& registry,
+                               kv_transfer::KvCacheClient* kvcache)
     : engine_(engine),
       sender_(sender),
+      kvcache_(kvcache),
       options_(options),
       layout_(kv_transfer::LayoutProto(engine.model->kv_layout(), engine.block_size)),
       kv_bytes_sent_(prometheus::BuildCounter()
@@ -173,8 +175,8 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
                                                .reservation_id = request->decode().reservation_id(),
                                                .request_id = request->request_id()};
   std::weak_ptr<Call> weak = call;
-  const absl::Status added = engine_.loop->Add(std::move(seq), [this, weak, prompt_len, destination,
-                                                                keys](const SequenceOutput& out) {
+  engine::OutputCallback on_output = [this, weak, prompt_len, destination,
+                                      keys](const SequenceOutput& out) {
     std::shared_ptr<Call> c = weak.lock();
     if (c == nullptr) return;
     if (out.token.token < 0) {  // dropped by the engine
@@ -188,7 +190,10 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
     // On the loop thread, after this step: copy the KV out, free it, and
     // push it from a transfer thread.
     const SequenceId id = c->sequence();
-    engine_.loop->Post([this, weak, id, prompt_len, destination, keys](engine::ModelExecutor& ex) {
+    // Blocks this request computed (not taken from a cache) are new.
+    const int32_t first_new = out.cached_prompt_tokens / engine_.block_size;
+    engine_.loop->Post([this, weak, id, prompt_len, destination, keys,
+                        first_new](engine::ModelExecutor& ex) {
       absl::StatusOr<std::vector<std::string>> blocks = ex.ReadKv(id, prompt_len);
       (void)ex.Release(id);
       std::shared_ptr<Call> c = weak.lock();
@@ -197,7 +202,7 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
         c->Complete(ToGrpcStatus(blocks.status()));
         return;
       }
-      transfers_.Submit([this, weak, destination, keys,
+      transfers_.Submit([this, weak, destination, keys, first_new, prompt_len,
                          blocks = std::make_shared<std::vector<std::string>>(std::move(*blocks))] {
         std::shared_ptr<Call> c = weak.lock();
         if (c == nullptr) return;
@@ -216,14 +221,63 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
         kv_bytes_sent_.Increment(static_cast<double>(bytes));
         kv_transfer_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
         c->Complete(grpc::Status::OK);
+        c.reset();
+        // After the answer: the new full blocks go to the pool.
+        Publish(*keys, *blocks, first_new, prompt_len / engine_.block_size);
       });
     });
-  });
-  if (!added.ok()) {
-    Forget(request->request_id());
-    return fail(ToGrpcCode(added.code()), std::string(added.message()));
+  };
+  if (kvcache_ == nullptr) {
+    if (absl::Status added = engine_.loop->Add(std::move(seq), std::move(on_output)); !added.ok()) {
+      Forget(request->request_id());
+      return fail(ToGrpcCode(added.code()), std::string(added.message()));
+    }
+    return call.get();
   }
+  // With a pool: first fetch what of the prompt's prefix the local cache
+  // lacks (off the gRPC thread), then start.
+  auto shared_seq = std::make_shared<engine::SequenceRequest>(std::move(seq));
+  transfers_.Submit([this, weak, shared_seq, keys, on_output = std::move(on_output)]() mutable {
+    std::shared_ptr<Call> c = weak.lock();
+    if (c == nullptr) return;
+    LoadPrefix(*shared_seq, *keys);
+    if (absl::Status added = engine_.loop->Add(std::move(*shared_seq), std::move(on_output));
+        !added.ok()) {
+      c->Complete(ToGrpcStatus(added));
+    }
+  });
   return call.get();
+}
+
+void PrefillService::LoadPrefix(const engine::SequenceRequest& seq,
+                                const std::vector<std::string>& keys) {
+  const engine::ModelExecutor::PrefixProbe probe = engine_.loop->Run(
+      [&](engine::ModelExecutor& ex) { return ex.ProbePrefix(seq.prompt, seq.cache_salt); });
+  const size_t from = static_cast<size_t>(probe.cached_locally);
+  if (from >= probe.hashes.size()) return;
+  const std::vector<std::string> wanted(keys.begin() + from, keys.begin() + probe.hashes.size());
+  absl::StatusOr<std::vector<std::string>> blocks =
+      kvcache_->GetPrefix(wanted, layout_, absl::Now() + options_.kv_transfer_timeout);
+  if (!blocks.ok()) {
+    WEFT_LOG(WARNING) << "prefix from kvcache: " << blocks.status();
+    return;
+  }
+  if (blocks->empty()) return;
+  const absl::Span<const engine::BlockHash> hashes =
+      absl::Span<const engine::BlockHash>(probe.hashes).subspan(from, blocks->size());
+  const absl::StatusOr<int32_t> imported = engine_.loop->Run(
+      [&](engine::ModelExecutor& ex) { return ex.ImportPrefix(hashes, *blocks); });
+  if (!imported.ok()) WEFT_LOG(WARNING) << "importing kvcache blocks: " << imported.status();
+}
+
+void PrefillService::Publish(const std::vector<std::string>& keys,
+                             const std::vector<std::string>& blocks, int32_t first, int32_t end) {
+  if (kvcache_ == nullptr || first >= end) return;
+  const std::vector<std::string> k(keys.begin() + first, keys.begin() + end);
+  const std::vector<std::string> b(blocks.begin() + first, blocks.begin() + end);
+  const absl::StatusOr<int32_t> added =
+      kvcache_->Put(k, b, layout_, absl::Now() + options_.kv_transfer_timeout);
+  if (!added.ok()) WEFT_LOG(WARNING) << "publishing blocks to kvcache: " << added.status();
 }
 
 grpc::ServerUnaryReactor* PrefillService::Cancel(grpc::CallbackServerContext* context,

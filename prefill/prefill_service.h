@@ -23,6 +23,7 @@
 #include "common/base/task_runner.h"
 #include "common/engine/serving/engine_instance.h"
 #include "common/kv_transfer/kv_sender.h"
+#include "common/kv_transfer/kvcache_client.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -36,9 +37,11 @@ struct PrefillServiceOptions {
 
 class PrefillService final : public weft::v1::Prefill::CallbackService {
  public:
-  // `engine`, `sender` and `registry` outlive the service.
+  // `engine`, `sender`, `registry` and `kvcache` (may be null: no pool)
+  // outlive the service.
   PrefillService(engine::EngineInstance& engine, kv_transfer::KvSender& sender,
-                 const PrefillServiceOptions& options, prometheus::Registry& registry);
+                 const PrefillServiceOptions& options, prometheus::Registry& registry,
+                 kv_transfer::KvCacheClient* kvcache = nullptr);
 
   grpc::ServerUnaryReactor* Prefill(grpc::CallbackServerContext* context,
                                     const weft::v1::PrefillRequest* request,
@@ -58,9 +61,16 @@ class PrefillService final : public weft::v1::Prefill::CallbackService {
 
   // Ends a call's bookkeeping.
   void Forget(const std::string& request_id);
+  // Imports the blocks of `seq`'s prompt prefix that the pool holds and the
+  // local prefix cache lacks. Failures only mean more to compute.
+  void LoadPrefix(const engine::SequenceRequest& seq, const std::vector<std::string>& keys);
+  // Stores blocks [first, end) of a prompt in the pool.
+  void Publish(const std::vector<std::string>& keys, const std::vector<std::string>& blocks,
+               int32_t first, int32_t end);
 
   engine::EngineInstance& engine_;
   kv_transfer::KvSender& sender_;
+  kv_transfer::KvCacheClient* const kvcache_;
   const PrefillServiceOptions options_;
   const weft::v1::KvBlockLayout layout_;
   prometheus::Counter& kv_bytes_sent_;

@@ -14,14 +14,18 @@
 #include "common/checksum/crc32c.h"
 #include "common/engine/serving/engine_instance.h"
 #include "common/kv_transfer/grpc_kv_sender.h"
+#include "common/kv_transfer/kvcache_client.h"
 #include "decode/decode_service.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "kvcache/kvcache_config.h"
+#include "kvcache/kvcache_module.h"
 #include "nlohmann/json.hpp"
 #include "prefill/prefill_service.h"
 #include "prometheus/registry.h"
 #include "proto/decode.grpc.pb.h"
+#include "proto/kvcache.grpc.pb.h"
 #include "proto/prefill.grpc.pb.h"
 
 namespace weft {
@@ -193,6 +197,85 @@ TEST_F(PrefillDecodeTest, ConcurrentRequestsReproduceTheReference) {
   EXPECT_EQ(prefill_->num_active(), 0);
   EXPECT_EQ(DecodeBlocksUsed(), 0);
   EXPECT_EQ(PrefillBlocksUsed(), 0);
+}
+
+// Two prefill instances sharing a kvcache pool: the first publishes the
+// prompt's full blocks after answering; the second, with a cold local cache,
+// loads them instead of computing them, and decode's output is unchanged.
+TEST_F(PrefillDecodeTest, APrefixComputedByOnePrefillIsLoadedByAnother) {
+  weft::v1::KvCacheConfig config;
+  config.mutable_server()->set_grpc_address("127.0.0.1:0");
+  config.mutable_server()->set_metrics_address("127.0.0.1:0");
+  config.mutable_server()->set_drain_timeout_ms(1000);
+  config.set_capacity_bytes(64 << 20);
+  ASSERT_TRUE(kvcache::ValidateKvCacheConfig(config).ok())
+      << kvcache::ValidateKvCacheConfig(config);
+  kvcache::KvCacheModule pool(config, registry_);
+  int pool_port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &pool_port);
+  for (const auto& s : pool.GrpcServices()) builder.RegisterService(s.service);
+  std::unique_ptr<grpc::Server> pool_server = builder.BuildAndStart();
+  auto channel = grpc::CreateChannel(Address(pool_port), grpc::InsecureChannelCredentials());
+
+  const auto prompt = Prompt(6);
+  const int32_t full_blocks = static_cast<int32_t>(prompt.size() - 1) / 4;
+  std::vector<std::vector<int32_t>> outputs;
+  std::vector<uint32_t> from_cache;
+  for (int instance = 0; instance < 2; ++instance) {
+    prometheus::Registry registry;
+    auto engine = Engine(64);
+    kv_transfer::KvCacheClient client(channel, "tiny-llama");
+    prefill::PrefillService service(*engine, sender_, {}, registry, &client);
+    int port = 0;
+    std::unique_ptr<grpc::Server> server = Serve(&service, &port);
+    auto stub = v1::Prefill::NewStub(
+        grpc::CreateChannel(Address(port), grpc::InsecureChannelCredentials()));
+    const std::string id = absl::StrCat("shared-", instance);
+    v1::ReserveKvRequest reserve;
+    reserve.set_request_id(id);
+    reserve.set_model("tiny-llama");
+    reserve.set_prompt_tokens(prompt.size());
+    reserve.set_max_new_tokens(6);
+    v1::ReserveKvResponse reserved;
+    grpc::ClientContext c1;
+    ASSERT_TRUE(decode_stub_->ReserveKv(&c1, reserve, &reserved).ok());
+    v1::PrefillRequest request;
+    request.set_request_id(id);
+    request.set_model("tiny-llama");
+    for (int32_t t : prompt) request.add_prompt_token_ids(t);
+    *request.mutable_sampling() = Greedy(6);
+    request.mutable_decode()->set_grpc_address(Address(decode_port_));
+    request.mutable_decode()->set_reservation_id(reserved.reservation_id());
+    v1::PrefillResponse prefilled;
+    grpc::ClientContext c2;
+    const grpc::Status s = stub->Prefill(&c2, request, &prefilled);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    from_cache.push_back(prefilled.prompt_tokens_from_cache());
+    grpc::ClientContext c3;
+    auto reader = decode_stub_->Generate(
+        &c3, GenerateRequest(id, reserved.reservation_id(), prompt, Greedy(6), prefilled));
+    v1::TokenEvent ev;
+    outputs.emplace_back();
+    while (reader->Read(&ev)) {
+      for (const auto& t : ev.tokens()) outputs.back().push_back(t.token_id());
+    }
+    ASSERT_TRUE(reader->Finish().ok());
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    // ~PrefillService waits for its transfer threads: the publish is done.
+  }
+  EXPECT_EQ(from_cache[0], 0u);
+  EXPECT_EQ(from_cache[1], static_cast<uint32_t>(full_blocks * 4));
+  EXPECT_EQ(outputs[0], outputs[1]);
+  const auto greedy = reference_["prompts"][6]["greedy_ids"].get<std::vector<int32_t>>();
+  EXPECT_EQ(outputs[1], std::vector<int32_t>(greedy.begin(), greedy.begin() + 6));
+  auto stats_stub = v1::KvCache::NewStub(channel);
+  v1::KvCacheStats stats;
+  grpc::ClientContext c4;
+  ASSERT_TRUE(stats_stub->GetStats(&c4, v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.put_blocks_total(), static_cast<uint64_t>(prompt.size() / 4));
+  EXPECT_GT(stats.get_bytes_total(), 0u);  // the second prefill read them
+  pool_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 
 TEST_F(PrefillDecodeTest, CancellingAStreamFreesItsBlocks) {
