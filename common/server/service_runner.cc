@@ -6,6 +6,7 @@
 #include <fstream>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/config/server_config.h"
@@ -20,12 +21,14 @@
 namespace weft {
 namespace {
 
-absl::Status WriteReadyFile(const std::string& path, int grpc_port, int metrics_port) {
+absl::Status WriteReadyFile(const std::string& path, const ServingPorts& ports,
+                            const std::vector<std::pair<std::string, int>>& extra_ports) {
   const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "grpc_port: " << grpc_port << "\nmetrics_port: " << metrics_port << "\npid: " << getpid()
-        << "\n";
+    out << "grpc_port: " << ports.grpc_port << "\nmetrics_port: " << ports.metrics_port << "\n";
+    for (const auto& [name, port] : extra_ports) out << name << ": " << port << "\n";
+    out << "pid: " << getpid() << "\n";
     out.close();
     if (!out) return absl::InternalError(absl::StrCat("cannot write ready file ", tmp));
   }
@@ -54,11 +57,18 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
                         GrpcServer::Start(grpc_options, module.GrpcServices()));
 
   grpc_server->SetServing(true);
+  const ServingPorts ports{grpc_server->port(), metrics_server->port()};
+  if (absl::Status s = module.Start(ports); !s.ok()) {
+    grpc_server->Drain(absl::ZeroDuration(), absl::ZeroDuration());
+    return s;
+  }
   process_metrics.SetServing(true);
   // Only once serving: whoever reads the file may send traffic at once.
   if (!options.ready_file.empty()) {
-    WEFT_RETURN_IF_ERROR(
-        WriteReadyFile(options.ready_file, grpc_server->port(), metrics_server->port()));
+    if (absl::Status s = WriteReadyFile(options.ready_file, ports, module.ExtraPorts()); !s.ok()) {
+      module.Stop(absl::Now());
+      return s;
+    }
   }
   WEFT_LOG(INFO) << "weft-" << options.service_name << " serving: gRPC port " << grpc_server->port()
                  << ", metrics port " << metrics_server->port();
@@ -72,6 +82,7 @@ absl::Status RunService(const ServiceRunOptions& options, ServiceModule& module,
   // The metrics listener takes a while to stop (civetweb polls); stop it
   // alongside the gRPC drain so that the process exits within the deadline.
   std::thread stop_metrics([&metrics_server] { metrics_server.reset(); });
+  module.Stop(absl::Now() + drain);
   grpc_server->Drain(drain, NotServingGrace(config));
   stop_metrics.join();
   grpc_server.reset();
