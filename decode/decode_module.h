@@ -1,5 +1,7 @@
 // weft-decode's part of the shared service lifecycle: it loads the model
 // into an engine and serves weft.v1.Decode on it, with the engine's metrics.
+// With a router_address it registers with the router once serving,
+// heartbeats its load and deregisters when draining begins.
 #ifndef WEFT_DECODE_DECODE_MODULE_H_
 #define WEFT_DECODE_DECODE_MODULE_H_
 
@@ -8,8 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/engine/serving/engine_instance.h"
 #include "common/engine/serving/engine_metrics.h"
+#include "common/registration/instance_descriptor.h"
+#include "common/registration/router_registration.h"
 #include "common/server/service_main.h"
 #include "common/server/service_module.h"
 #include "decode/decode_service.h"
@@ -32,14 +37,23 @@ class DecodeModule final : public ServiceModule {
                                                               prometheus::Registry& registry);
 
   std::vector<GrpcServiceRegistration> GrpcServices() override;
+  // Starts registering with the router (if configured); never blocks on it.
+  absl::Status Start(const ServingPorts& ports) override;
+  // Deregisters from the router by `deadline` (best effort).
+  void Stop(absl::Time deadline) override;
 
  private:
   DecodeModule(std::unique_ptr<engine::EngineInstance> engine, const DecodeServiceOptions& options,
-               prometheus::Registry& registry);
+               prometheus::Registry& registry,
+               registration::RegistrationConfig registration_config);
 
   std::unique_ptr<engine::EngineInstance> engine_;
   engine::EngineMetrics metrics_;
   DecodeService service_;
+  const registration::RegistrationConfig registration_config_;
+  // Null until Start, and without a router. Declared after service_: it
+  // reads the service's load, so it stops first.
+  std::unique_ptr<registration::RouterRegistration> registration_;
 };
 
 }  // namespace weft::decode

@@ -10,10 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/engine/serving/request_conversion.h"
 #include "common/kv_transfer/block_assembler.h"
-#include "common/kv_transfer/block_layout.h"
 #include "common/kv_transfer/kv_layout_proto.h"
+#include "common/kv_transfer/shm_kv_blocks.h"
 #include "common/logging/log.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 
 namespace weft::decode {
 namespace {
@@ -159,40 +160,23 @@ class PushKvStream final : public grpc::ServerReadReactor<weft::v1::KvBlockChunk
     const uint64_t reservation = chunk_.reservation_id();
     absl::StatusOr<ReservationInfo> info = service_->reservations_.Get(reservation);
     if (!info.ok()) return ToGrpcStatus(info.status());
-    if (chunk_.has_layout() && !kv_transfer::SameLayout(chunk_.layout(), service_->layout_)) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   absl::StrCat("KV layout ", kv_transfer::LayoutString(chunk_.layout()),
-                                " differs from this instance's ",
-                                kv_transfer::LayoutString(service_->layout_)));
+    if (chunk_.has_layout()) {
+      if (absl::Status s = service_->kv_writer_.CheckLayout(chunk_.layout()); !s.ok()) {
+        return ToGrpcStatus(s);
+      }
     }
     absl::StatusOr<std::optional<kv_transfer::BlockAssembler::Block>> block =
         assembler_.Add(chunk_);
     if (!block.ok()) return ToGrpcStatus(block.status());
     if (!block->has_value()) return grpc::Status::OK;
     kv_transfer::BlockAssembler::Block& b = **block;
-    if (static_cast<int32_t>(b.block_index) >= info->num_blocks) {
-      return Error(grpc::StatusCode::INVALID_ARGUMENT,
-                   absl::StrCat("block ", b.block_index, " outside reservation ", reservation,
-                                " of ", info->num_blocks, " blocks"));
-    }
     const uint64_t bytes = b.data.size();
-    const int32_t index = static_cast<int32_t>(b.block_index);
-    auto data = std::make_shared<std::string>(std::move(b.data));
-    service_->engine_.loop->Post([reservation, index, data](engine::ModelExecutor& ex) {
-      const absl::Status s =
-          ex.WriteKv(SequenceId(static_cast<int64_t>(reservation)), index, *data);
-      // A reservation cancelled meanwhile is NotFound: nothing to write into.
-      if (!s.ok() && s.code() != absl::StatusCode::kNotFound) {
-        WEFT_LOG(ERROR) << "writing KV block " << index << " of reservation " << reservation << ": "
-                        << s;
-      }
-    });
-    service_->kv_bytes_received_.Increment(static_cast<double>(bytes));
-    service_->kv_blocks_received_.Increment();
+    const absl::Status written = service_->kv_writer_.Write(*info, b.block_index, std::move(b.data),
+                                                            kv_transfer::KvTransport::kGrpc);
+    if (!written.ok()) return ToGrpcStatus(written);
     ack_->set_blocks_received(ack_->blocks_received() + 1);
     ack_->set_bytes_received(ack_->bytes_received() + bytes);
-    // After the write is queued: a waiting Generate starts behind it.
-    return ToGrpcStatus(service_->reservations_.MarkWritten(reservation, index));
+    return grpc::Status::OK;
   }
 
   DecodeService* const service_;
@@ -207,12 +191,17 @@ DecodeService::DecodeService(engine::EngineInstance& engine, const DecodeService
       options_(options),
       layout_(kv_transfer::LayoutProto(engine.model->kv_layout(), engine.block_size)),
       assembly_budget_(options.max_assembly_bytes),
-      kv_bytes_received_(Counter(registry, "weft_kv_transfer_received_bytes_total",
-                                 "KV bytes received from prefill instances")),
-      kv_blocks_received_(Counter(registry, "weft_kv_transfer_received_blocks_total",
-                                  "KV blocks received from prefill instances")),
+      kv_writer_(engine, reservations_, layout_, registry),
       reservations_expired_(Counter(registry, "weft_kv_reservations_expired_total",
                                     "KV reservations freed because the request never started")) {
+  if (absl::StatusOr<std::unique_ptr<kv_transfer::ShmProbe>> probe =
+          kv_transfer::ShmProbe::Create();
+      probe.ok()) {
+    shm_probe_ = std::move(*probe);
+  } else {
+    WEFT_LOG(WARNING) << "no shared-memory KV transfer (prefill pushes over gRPC): "
+                      << probe.status();
+  }
   reaper_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(reaper_mu_);
     while (
@@ -292,6 +281,7 @@ grpc::ServerUnaryReactor* DecodeService::ReserveKv(grpc::CallbackServerContext* 
   response->set_reservation_id(info->id);
   *response->mutable_layout() = layout_;
   response->set_num_blocks(static_cast<uint32_t>(num_blocks));
+  if (shm_probe_ != nullptr) *response->mutable_shm() = shm_probe_->endpoint();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -299,6 +289,47 @@ grpc::ServerUnaryReactor* DecodeService::ReserveKv(grpc::CallbackServerContext* 
 grpc::ServerReadReactor<weft::v1::KvBlockChunk>* DecodeService::PushKv(
     grpc::CallbackServerContext* /*context*/, weft::v1::KvTransferAck* response) {
   return new PushKvStream(this, response);
+}
+
+grpc::ServerUnaryReactor* DecodeService::PushKvShm(grpc::CallbackServerContext* context,
+                                                   const weft::v1::KvShmTransfer* request,
+                                                   weft::v1::KvTransferAck* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Checking and copying a request's KV takes a while: off the gRPC thread.
+  // `request` and `response` live until Finish.
+  shm_receivers_.Submit([this, reactor, request, response] {
+    reactor->Finish(ToGrpcStatus(ReceiveShm(*request, *response)));
+  });
+  return reactor;
+}
+
+absl::Status DecodeService::ReceiveShm(const weft::v1::KvShmTransfer& transfer,
+                                       weft::v1::KvTransferAck& ack) {
+  // First, whatever else: every block checked, the segment's name unlinked.
+  WEFT_ASSIGN_OR_RETURN(const kv_transfer::ShmKvBlocks blocks,
+                        kv_transfer::ShmKvBlocks::Open(transfer, layout_));
+  WEFT_ASSIGN_OR_RETURN(const ReservationInfo info, reservations_.Get(transfer.reservation_id()));
+  if (!transfer.request_id().empty() && transfer.request_id() != info.request_id) {
+    return absl::InvalidArgumentError(absl::StrCat("reservation ", info.id, " belongs to request ",
+                                                   info.request_id, ", not ",
+                                                   transfer.request_id()));
+  }
+  if (blocks.num_blocks() > static_cast<uint32_t>(info.num_blocks)) {
+    return absl::InvalidArgumentError(absl::StrCat(blocks.num_blocks(), " blocks for reservation ",
+                                                   info.id, " of ", info.num_blocks));
+  }
+  // The block being copied counts against the buffer budget, as a PushKv
+  // stream's partial block does; the segment itself is the sender's memory
+  // (each prefill has a few transfers in flight at most).
+  WEFT_ASSIGN_OR_RETURN(kv_transfer::BufferBudget::Reservation copying,
+                        assembly_budget_.Reserve(layout_.bytes_per_block()));
+  for (uint32_t i = 0; i < blocks.num_blocks(); ++i) {
+    WEFT_RETURN_IF_ERROR(
+        kv_writer_.Write(info, i, std::string(blocks.block(i)), kv_transfer::KvTransport::kShm));
+    ack.set_blocks_received(ack.blocks_received() + 1);
+    ack.set_bytes_received(ack.bytes_received() + layout_.bytes_per_block());
+  }
+  return absl::OkStatus();
 }
 
 grpc::ServerWriteReactor<weft::v1::TokenEvent>* DecodeService::Generate(
@@ -397,16 +428,22 @@ grpc::ServerUnaryReactor* DecodeService::Cancel(grpc::CallbackServerContext* con
   return reactor;
 }
 
+weft::v1::LoadReport DecodeService::CurrentLoad() const {
+  const engine::EngineLoad load = engine_.loop->load();
+  weft::v1::LoadReport report;
+  report.set_running_sequences(static_cast<uint32_t>(load.running));
+  report.set_waiting_sequences(static_cast<uint32_t>(load.waiting + reservations_.size()));
+  report.set_waiting_prompt_tokens(static_cast<uint64_t>(load.waiting_prompt_tokens));
+  report.set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
+  report.set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
+  report.set_recent_step_seconds(load.step_seconds_ewma);
+  return report;
+}
+
 grpc::ServerUnaryReactor* DecodeService::GetLoad(grpc::CallbackServerContext* context,
                                                  const weft::v1::GetDecodeLoadRequest* /*request*/,
                                                  weft::v1::LoadReport* response) {
-  const engine::EngineLoad load = engine_.loop->load();
-  response->set_running_sequences(static_cast<uint32_t>(load.running));
-  response->set_waiting_sequences(static_cast<uint32_t>(load.waiting + reservations_.size()));
-  response->set_waiting_prompt_tokens(static_cast<uint64_t>(load.waiting_prompt_tokens));
-  response->set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
-  response->set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
-  response->set_recent_step_seconds(load.step_seconds_ewma);
+  *response = CurrentLoad();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -6,6 +6,9 @@
 //              short); the reservation expires if the request never starts.
 //   PushKv     receives KV blocks (client stream of checksummed chunks, the
 //              same framing kvcache uses) into their reservation.
+//   PushKvShm  receives them from a sender on this host through a shared-
+//              memory segment (checked whole before anything is written);
+//              ReserveKv advertises the instance's same-host probe for it.
 //   Generate   starts the sequence once its KV has arrived — waiting for it
 //              if needed — with the first token prefill sampled, and streams
 //              its tokens until it finishes, is cancelled or the client goes.
@@ -23,8 +26,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "common/base/mutex.h"
+#include "common/base/task_runner.h"
 #include "common/engine/serving/engine_instance.h"
 #include "common/kv_transfer/buffer_budget.h"
+#include "common/kv_transfer/shm_probe.h"
+#include "decode/kv_block_writer.h"
 #include "decode/reservation_table.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
@@ -34,7 +40,9 @@ namespace weft::decode {
 
 struct DecodeServiceOptions {
   absl::Duration reservation_timeout = absl::Seconds(30);
-  uint64_t max_assembly_bytes = 256ull << 20;  // KV bytes in flight over all PushKv streams
+  // KV bytes buffered at once over all PushKv streams (partial blocks) and
+  // PushKvShm calls (the block being copied out of its segment).
+  uint64_t max_assembly_bytes = 256ull << 20;
 };
 
 class GenerateStream;
@@ -51,6 +59,9 @@ class DecodeService final : public weft::v1::Decode::CallbackService {
                                       weft::v1::ReserveKvResponse* response) override;
   grpc::ServerReadReactor<weft::v1::KvBlockChunk>* PushKv(
       grpc::CallbackServerContext* context, weft::v1::KvTransferAck* response) override;
+  grpc::ServerUnaryReactor* PushKvShm(grpc::CallbackServerContext* context,
+                                      const weft::v1::KvShmTransfer* request,
+                                      weft::v1::KvTransferAck* response) override;
   grpc::ServerWriteReactor<weft::v1::TokenEvent>* Generate(
       grpc::CallbackServerContext* context, const weft::v1::GenerateRequest* request) override;
   grpc::ServerUnaryReactor* Cancel(grpc::CallbackServerContext* context,
@@ -59,6 +70,10 @@ class DecodeService final : public weft::v1::Decode::CallbackService {
   grpc::ServerUnaryReactor* GetLoad(grpc::CallbackServerContext* context,
                                     const weft::v1::GetDecodeLoadRequest* request,
                                     weft::v1::LoadReport* response) override;
+
+  // The load GetLoad reports (also heartbeated to the router): the engine's,
+  // with live reservations counted as waiting. Thread-safe.
+  weft::v1::LoadReport CurrentLoad() const;
 
   // The layout of this instance's KV blocks on the wire.
   const weft::v1::KvBlockLayout& layout() const { return layout_; }
@@ -70,6 +85,8 @@ class DecodeService final : public weft::v1::Decode::CallbackService {
   friend class PushKvStream;
 
   void ReapExpired();
+  // PushKvShm's work, on shm_receivers_.
+  absl::Status ReceiveShm(const weft::v1::KvShmTransfer& transfer, weft::v1::KvTransferAck& ack);
   // Forgets a stream and its reservation (the stream ended).
   void StreamDone(uint64_t reservation_id);
 
@@ -78,9 +95,11 @@ class DecodeService final : public weft::v1::Decode::CallbackService {
   weft::v1::KvBlockLayout layout_;
   ReservationTable reservations_;
   kv_transfer::BufferBudget assembly_budget_;
-  prometheus::Counter& kv_bytes_received_;
-  prometheus::Counter& kv_blocks_received_;
+  KvBlockWriter kv_writer_;
   prometheus::Counter& reservations_expired_;
+  // Null where this host offers no shared memory: senders then use PushKv.
+  // Unlinked when the service goes.
+  std::unique_ptr<kv_transfer::ShmProbe> shm_probe_;
 
   Mutex mu_;
   absl::flat_hash_map<uint64_t, std::weak_ptr<GenerateStream>> streams_ ABSL_GUARDED_BY(mu_);
@@ -89,6 +108,10 @@ class DecodeService final : public weft::v1::Decode::CallbackService {
   std::condition_variable reaper_cv_;
   bool stopping_ = false;  // guarded by reaper_mu_
   std::thread reaper_;
+
+  // Last: destroyed first, finishing the PushKvShm calls still running,
+  // which use the members above.
+  TaskRunner shm_receivers_{2};
 };
 
 }  // namespace weft::decode

@@ -1,6 +1,8 @@
 #include "prefill/prefill_service.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -90,19 +92,25 @@ PrefillService::PrefillService(engine::EngineInstance& engine, kv_transfer::KvSe
       sender_(sender),
       kvcache_(kvcache),
       options_(options),
-      layout_(kv_transfer::LayoutProto(engine.model->kv_layout(), engine.block_size)),
-      kv_bytes_sent_(prometheus::BuildCounter()
-                         .Name("weft_kv_transfer_sent_bytes_total")
-                         .Help("KV bytes pushed to decode instances")
-                         .Register(registry)
-                         .Add({})),
-      kv_transfer_seconds_(prometheus::BuildHistogram()
-                               .Name("weft_kv_transfer_seconds")
-                               .Help("Time to push one request's KV to its decode instance")
-                               .Register(registry)
-                               .Add({}, prometheus::Histogram::BucketBoundaries{
-                                            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                            1, 2.5, 5, 10})) {}
+      layout_(kv_transfer::LayoutProto(engine.model->kv_layout(), engine.block_size)) {
+  auto& bytes = prometheus::BuildCounter()
+                    .Name("weft_kv_transfer_sent_bytes_total")
+                    .Help("KV bytes pushed to decode instances, by transport")
+                    .Register(registry);
+  auto& seconds = prometheus::BuildHistogram()
+                      .Name("weft_kv_transfer_seconds")
+                      .Help("Time to push one request's KV to its decode instance, by transport")
+                      .Register(registry);
+  for (kv_transfer::KvTransport transport : kv_transfer::kKvTransports) {
+    const std::map<std::string, std::string> labels = {
+        {"transport", std::string(kv_transfer::KvTransportName(transport))}};
+    transfer_metrics_[static_cast<size_t>(transport)] = {
+        .bytes = &bytes.Add(labels),
+        .seconds = &seconds.Add(labels, prometheus::Histogram::BucketBoundaries{
+                                            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                            0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})};
+  }
+}
 
 int32_t PrefillService::num_active() const {
   MutexLock lock(&mu_);
@@ -173,7 +181,8 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
   }
   const kv_transfer::KvDestination destination{.grpc_address = request->decode().grpc_address(),
                                                .reservation_id = request->decode().reservation_id(),
-                                               .request_id = request->request_id()};
+                                               .request_id = request->request_id(),
+                                               .shm = request->decode().shm()};
   std::weak_ptr<Call> weak = call;
   engine::OutputCallback on_output = [this, weak, prompt_len, destination,
                                       keys](const SequenceOutput& out) {
@@ -207,19 +216,20 @@ grpc::ServerUnaryReactor* PrefillService::Prefill(grpc::CallbackServerContext* /
         std::shared_ptr<Call> c = weak.lock();
         if (c == nullptr) return;
         const absl::Time start = absl::Now();
-        const absl::Status sent =
+        const absl::StatusOr<kv_transfer::KvTransport> sent =
             sender_.Send(destination, layout_, *blocks, *keys, start + options_.kv_transfer_timeout,
                          [c](std::shared_ptr<kv_transfer::TransferCancellation> t) {
                            c->set_transfer(std::move(t));
                          });
         if (!sent.ok()) {
-          c->Complete(ToGrpcStatus(sent));
+          c->Complete(ToGrpcStatus(sent.status()));
           return;
         }
         uint64_t bytes = 0;
         for (const std::string& b : *blocks) bytes += b.size();
-        kv_bytes_sent_.Increment(static_cast<double>(bytes));
-        kv_transfer_seconds_.Observe(absl::ToDoubleSeconds(absl::Now() - start));
+        const TransferMetrics& metrics = transfer_metrics_[static_cast<size_t>(*sent)];
+        metrics.bytes->Increment(static_cast<double>(bytes));
+        metrics.seconds->Observe(absl::ToDoubleSeconds(absl::Now() - start));
         c->Complete(grpc::Status::OK);
         c.reset();
         // After the answer: the new full blocks go to the pool.
@@ -300,17 +310,23 @@ grpc::ServerUnaryReactor* PrefillService::Cancel(grpc::CallbackServerContext* co
   return reactor;
 }
 
+weft::v1::LoadReport PrefillService::CurrentLoad() const {
+  const engine::EngineLoad load = engine_.loop->load();
+  weft::v1::LoadReport report;
+  report.set_running_sequences(static_cast<uint32_t>(load.running));
+  report.set_waiting_sequences(static_cast<uint32_t>(load.waiting));
+  report.set_waiting_prompt_tokens(static_cast<uint64_t>(load.waiting_prompt_tokens));
+  report.set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
+  report.set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
+  report.set_recent_step_seconds(load.step_seconds_ewma);
+  report.set_prefill_tokens_per_second(load.prefill_tokens_per_second_ewma);
+  return report;
+}
+
 grpc::ServerUnaryReactor* PrefillService::GetLoad(grpc::CallbackServerContext* context,
                                                   const weft::v1::GetPrefillLoadRequest*,
                                                   weft::v1::LoadReport* response) {
-  const engine::EngineLoad load = engine_.loop->load();
-  response->set_running_sequences(static_cast<uint32_t>(load.running));
-  response->set_waiting_sequences(static_cast<uint32_t>(load.waiting));
-  response->set_waiting_prompt_tokens(static_cast<uint64_t>(load.waiting_prompt_tokens));
-  response->set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
-  response->set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
-  response->set_recent_step_seconds(load.step_seconds_ewma);
-  response->set_prefill_tokens_per_second(load.prefill_tokens_per_second_ewma);
+  *response = CurrentLoad();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -12,6 +12,7 @@
 #ifndef WEFT_PREFILL_PREFILL_SERVICE_H_
 #define WEFT_PREFILL_PREFILL_SERVICE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "common/base/task_runner.h"
 #include "common/engine/serving/engine_instance.h"
 #include "common/kv_transfer/kv_sender.h"
+#include "common/kv_transfer/kv_transport.h"
 #include "common/kv_transfer/kvcache_client.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
@@ -53,6 +55,9 @@ class PrefillService final : public weft::v1::Prefill::CallbackService {
                                     const weft::v1::GetPrefillLoadRequest* request,
                                     weft::v1::LoadReport* response) override;
 
+  // The load GetLoad reports (also heartbeated to the router). Thread-safe.
+  weft::v1::LoadReport CurrentLoad() const;
+
   // Requests in flight (tests).
   int32_t num_active() const;
 
@@ -73,8 +78,12 @@ class PrefillService final : public weft::v1::Prefill::CallbackService {
   kv_transfer::KvCacheClient* const kvcache_;
   const PrefillServiceOptions options_;
   const weft::v1::KvBlockLayout layout_;
-  prometheus::Counter& kv_bytes_sent_;
-  prometheus::Histogram& kv_transfer_seconds_;
+  // Of successful KV pushes, by KvTransport (the `transport` label).
+  struct TransferMetrics {
+    prometheus::Counter* bytes = nullptr;
+    prometheus::Histogram* seconds = nullptr;
+  };
+  std::array<TransferMetrics, kv_transfer::kKvTransports.size()> transfer_metrics_;
   std::atomic<int64_t> next_sequence_{1};
   TaskRunner transfers_{4};  // KV pushes leave the engine's thread
 

@@ -4,54 +4,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/kv_transfer/block_chunker.h"
+#include "common/kv_transfer/context_cancellation.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "grpcpp/client_context.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "proto/decode.grpc.pb.h"
 
 namespace weft::kv_transfer {
-namespace {
 
-class ContextCancellation final : public TransferCancellation {
- public:
-  explicit ContextCancellation(std::shared_ptr<grpc::ClientContext> context)
-      : context_(std::move(context)) {}
-  void Cancel() override { context_->TryCancel(); }
-
- private:
-  std::shared_ptr<grpc::ClientContext> context_;
-};
-
-}  // namespace
-
-std::shared_ptr<grpc::Channel> GrpcKvSender::ChannelTo(const std::string& address) {
-  MutexLock lock(&mu_);
-  std::shared_ptr<grpc::Channel>& channel = channels_[address];
-  if (channel == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetMaxSendMessageSize(-1);
-    channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-  }
-  return channel;
-}
-
-absl::Status GrpcKvSender::Send(
+absl::StatusOr<KvTransport> GrpcKvSender::Send(
     const KvDestination& destination, const weft::v1::KvBlockLayout& layout,
     const std::vector<std::string>& blocks, const std::vector<std::string>& keys,
     absl::Time deadline,
     const std::function<void(std::shared_ptr<TransferCancellation>)>& on_started) {
-  if (keys.size() != blocks.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(keys.size(), " keys for ", blocks.size(), " blocks"));
-  }
-  for (size_t i = 0; i < blocks.size(); ++i) {
-    if (blocks[i].size() != layout.bytes_per_block()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "block ", i, " has ", blocks[i].size(), " bytes, the layout ", layout.bytes_per_block()));
-    }
-  }
-  auto stub = weft::v1::Decode::NewStub(ChannelTo(destination.grpc_address));
+  WEFT_RETURN_IF_ERROR(CheckSendArguments(layout, blocks, keys));
+  auto stub = weft::v1::Decode::NewStub(channels_.ChannelTo(destination.grpc_address));
   auto context = std::make_shared<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(deadline));
   if (on_started) on_started(std::make_shared<ContextCancellation>(context));
@@ -83,7 +50,7 @@ absl::Status GrpcKvSender::Send(
                                             ack.blocks_received(), " of ", blocks.size(),
                                             " blocks acknowledged"));
   }
-  return absl::OkStatus();
+  return KvTransport::kGrpc;
 }
 
 }  // namespace weft::kv_transfer

@@ -8,10 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
-#include "common/base/mutex.h"
+#include "common/kv_transfer/channel_cache.h"
 #include "common/kv_transfer/kv_sender.h"
-#include "grpcpp/channel.h"
 
 namespace weft::kv_transfer {
 
@@ -19,18 +17,16 @@ class GrpcKvSender final : public KvSender {
  public:
   explicit GrpcKvSender(size_t chunk_bytes = 1 << 20) : chunk_bytes_(chunk_bytes) {}
 
-  absl::Status Send(
+  // Always KvTransport::kGrpc on success.
+  absl::StatusOr<KvTransport> Send(
       const KvDestination& destination, const weft::v1::KvBlockLayout& layout,
       const std::vector<std::string>& blocks, const std::vector<std::string>& keys,
       absl::Time deadline,
       const std::function<void(std::shared_ptr<TransferCancellation>)>& on_started) override;
 
  private:
-  std::shared_ptr<grpc::Channel> ChannelTo(const std::string& address);
-
   const size_t chunk_bytes_;
-  Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(mu_);
+  ChannelCache channels_;
 };
 
 }  // namespace weft::kv_transfer

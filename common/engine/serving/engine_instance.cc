@@ -1,10 +1,10 @@
 #include "common/engine/serving/engine_instance.h"
 
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/checkpoint/generation_config.h"
+#include "common/checkpoint/model_name.h"
 #include "common/engine/model/model_loader.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/tokenizer_loader.h"
@@ -37,9 +37,7 @@ EngineLoopOptions LoopOptions(const weft::v1::EngineConfig& c, const std::string
 
 std::string ServedName(const weft::v1::EngineConfig& c) {
   if (!c.served_model_name().empty()) return c.served_model_name();
-  std::filesystem::path dir(c.model_dir());
-  if (!dir.has_filename()) dir = dir.parent_path();  // trailing slash
-  return dir.filename().string();
+  return checkpoint::ModelNameFromDir(c.model_dir());
 }
 
 }  // namespace
