@@ -67,6 +67,11 @@ grpc::Status CallUnary(std::shared_ptr<grpc::Channel> channel, grpc::ClientConte
 constexpr char kEngineConfig[] =
     "engine {\n  model_dir: \"tests/data/models/tiny-llama\"\n  kv_blocks: 64\n}\n";
 
+// The router loads the model's tokenizer; its HTTP listeners take any port.
+constexpr char kRouterConfig[] =
+    "http_address: \"127.0.0.1:0\"\ninternal_http_address: \"127.0.0.1:0\"\n"
+    "models { model_dir: \"tests/data/models/tiny-llama\" }\n";
+
 std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
 
 std::string WriteConfig(const std::string& name, const std::string& text) {
@@ -218,7 +223,9 @@ INSTANTIATE_TEST_SUITE_P(
         ServiceCase{"router", "router/weft-router", "weft.v1.Router",
                     [](auto channel, grpc::ClientContext* ctx) {
                       return CallUnary(channel, ctx, &v1::Router::Stub::RegisterInstance);
-                    }},
+                    },
+                    // Built: an empty request lacks its instance.
+                    grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT", kRouterConfig},
         ServiceCase{"prefill", "prefill/weft-prefill", "weft.v1.Prefill",
                     [](auto channel, grpc::ClientContext* ctx) {
                       return CallUnary(channel, ctx, &v1::Prefill::Stub::Prefill);

@@ -1,0 +1,60 @@
+// The public listener's handler: the OpenAI-compatible routes.
+//
+//   POST /v1/completions, POST /v1/chat/completions
+//       parse and validate (router/openai), resolve the model (404), render
+//       the chat template, tokenize, fit the context window, then run the
+//       request (RequestSession). Template rendering and tokenization run on
+//       worker threads, never on an HTTP event loop.
+//   GET  /v1/models, GET /v1/models/{model}
+//   anything else: 404 (unknown path) or 405 (known path, wrong method).
+#ifndef WEFT_ROUTER_SERVING_OPENAI_FRONTEND_H_
+#define WEFT_ROUTER_SERVING_OPENAI_FRONTEND_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "common/base/task_runner.h"
+#include "router/http/http_request.h"
+#include "router/http/http_responder.h"
+#include "router/openai/api_error.h"
+#include "router/openai/generation_request.h"
+#include "router/serving/prepared_request.h"
+#include "router/serving/request_session.h"
+#include "router/serving/served_model.h"
+
+namespace weft::router {
+
+class OpenAiFrontend {
+ public:
+  struct Options {
+    openai::RequestLimits limits;
+    // The prefix-cache salt of requests (until API keys map to tenants).
+    std::string default_tenant;
+  };
+
+  // `workers` and everything `context` points to outlive the front end.
+  OpenAiFrontend(std::vector<std::shared_ptr<const ServedModel>> models, SessionContext context,
+                 TaskRunner* workers, Options options);
+
+  // The HttpHandler of the public listener.
+  void Handle(http::HttpRequest request, std::shared_ptr<http::HttpResponder> responder);
+
+  // Parses, resolves and tokenizes a generation request body (what the
+  // workers run for each POST). Public for tests.
+  openai::ApiResult<PreparedRequest> Prepare(absl::string_view path, absl::string_view body) const;
+
+ private:
+  void Reject(http::HttpResponder& responder, const openai::ApiError& error) const;
+
+  absl::flat_hash_map<std::string, std::shared_ptr<const ServedModel>> models_;
+  std::vector<std::shared_ptr<const ServedModel>> model_list_;
+  const SessionContext context_;
+  TaskRunner* const workers_;
+  const Options options_;
+};
+
+}  // namespace weft::router
+
+#endif  // WEFT_ROUTER_SERVING_OPENAI_FRONTEND_H_
