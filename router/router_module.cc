@@ -99,11 +99,13 @@ absl::StatusOr<std::unique_ptr<RouterModule>> RouterModule::Create(
     }
     models.push_back(std::move(model));
   }
-  return std::unique_ptr<RouterModule>(new RouterModule(config, registry, std::move(models)));
+  WEFT_ASSIGN_OR_RETURN(ApiKeys api_keys, ApiKeys::FromConfig(config));
+  return std::unique_ptr<RouterModule>(
+      new RouterModule(config, registry, std::move(models), std::move(api_keys)));
 }
 
 RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Registry& registry,
-                           std::vector<std::shared_ptr<const ServedModel>> models)
+                           std::vector<std::shared_ptr<const ServedModel>> models, ApiKeys api_keys)
     : config_(config),
       instances_(RegistryOptions(config)),
       control_(&instances_, {.heartbeat_interval = Ms(config.heartbeat_interval_ms(), 1000)}),
@@ -119,7 +121,7 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
                                .metrics = &metrics_,
                                .request_timeout = Ms(config.request_timeout_ms(), 600'000),
                                .reserve_timeout = Ms(config.reserve_timeout_ms(), 5000)},
-                &workers_, {.limits = Limits(config.limits()), .default_tenant = ""}),
+                &workers_, {.limits = Limits(config.limits()), .api_keys = std::move(api_keys)}),
       probe_(models, SessionContext{.stubs = &stubs_,
                                     .registry = &instances_,
                                     .work = &work_,

@@ -21,6 +21,7 @@
 #include "router/registry/instance_registry.h"
 #include "router/registry/load_poller.h"
 #include "router/registry/router_control_service.h"
+#include "router/serving/api_keys.h"
 #include "router/serving/backend_stubs.h"
 #include "router/serving/instance_picker.h"
 #include "router/serving/internal_endpoints.h"
@@ -41,7 +42,8 @@ ServiceDefinition<weft::v1::RouterConfig> RouterDefinition();
 class RouterModule final : public ServiceModule {
  public:
   // `config` has passed ValidateRouterConfig; `registry` outlives the module.
-  // Errors: a model's tokenizer, config or chat template cannot be loaded.
+  // Errors: a model's tokenizer, config or chat template cannot be loaded;
+  // an API key entry is invalid (ApiKeys::FromConfig).
   static absl::StatusOr<std::unique_ptr<RouterModule>> Create(const weft::v1::RouterConfig& config,
                                                               prometheus::Registry& registry);
   ~RouterModule() override;
@@ -53,7 +55,7 @@ class RouterModule final : public ServiceModule {
 
  private:
   RouterModule(const weft::v1::RouterConfig& config, prometheus::Registry& registry,
-               std::vector<std::shared_ptr<const ServedModel>> models);
+               std::vector<std::shared_ptr<const ServedModel>> models, ApiKeys api_keys);
 
   const weft::v1::RouterConfig config_;
   InstanceRegistry instances_;

@@ -51,6 +51,10 @@ ApiError ModelNotFound(absl::string_view model) {
       "invalid_request_error", "model_not_found");
 }
 
+ApiError Unauthorized(std::string message) {
+  return Make(401, std::move(message), "invalid_request_error", "invalid_api_key");
+}
+
 ApiError UnknownUrl(absl::string_view method, absl::string_view path) {
   return Make(404, absl::StrCat("Invalid URL (", method, " ", path, ")"), "invalid_request_error");
 }

@@ -11,6 +11,7 @@
 //   400     invalid_request_error  null                     malformed JSON, wrong type or
 //                                                           value, unsupported feature
 //   400     invalid_request_error  context_length_exceeded  prompt + max_tokens > window
+//   401     invalid_request_error  invalid_api_key          API key missing or unknown
 //   404     invalid_request_error  model_not_found          unknown model
 //   404     invalid_request_error  null                     unknown URL
 //   405     invalid_request_error  null                     wrong method for a URL
@@ -55,6 +56,8 @@ ApiError ModelNotFound(absl::string_view model);
 // 404 for a path the API does not serve; 405 for a method it does not serve there.
 ApiError UnknownUrl(absl::string_view method, absl::string_view path);
 ApiError MethodNotAllowed(absl::string_view method, absl::string_view path);
+// 401 invalid_api_key: no API key, or not one of the configured keys.
+ApiError Unauthorized(std::string message);
 // 413: the body is over `limit_bytes`.
 ApiError RequestTooLarge(size_t limit_bytes);
 // 429: admission control refused the request; `message` says why.

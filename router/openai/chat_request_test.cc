@@ -56,7 +56,7 @@ TEST(ChatRequestTest, SharedParameters) {
   const GenerationRequest r = ParseOk(Body(R"("temperature": 0, "top_p": 0.5, "top_k": 5,
       "min_p": 0.1, "repetition_penalty": 1.2, "presence_penalty": 1, "frequency_penalty": 1,
       "seed": 7, "stop": "END", "stop_token_ids": [9], "ignore_eos": true, "n": 3,
-      "user": "u", "stream": true, "stream_options": {"include_usage": true})"));
+      "return_tokens_as_token_ids": true, "user": "u", "stream": true, "stream_options": {"include_usage": true})"));
   EXPECT_FLOAT_EQ(r.sampling.temperature, 0.0f);
   EXPECT_FLOAT_EQ(r.sampling.top_p, 0.5f);
   EXPECT_EQ(r.sampling.top_k, 5);
@@ -66,6 +66,7 @@ TEST(ChatRequestTest, SharedParameters) {
   EXPECT_EQ(r.stop.stop_strings, std::vector<std::string>{"END"});
   EXPECT_EQ(r.stop.stop_token_ids, std::vector<int32_t>{9});
   EXPECT_TRUE(r.stop.ignore_eos);
+  EXPECT_TRUE(r.logprobs.tokens_as_ids);
   EXPECT_EQ(r.n, 3);
   EXPECT_EQ(r.user, "u");
   EXPECT_TRUE(r.stream);

@@ -148,6 +148,8 @@ MaybeError ParseCommonParams(const Json& body, const RequestLimits& limits,
   if (MaybeError e = ParseStopStrings(body, limits, &request->stop)) return e;
   if (MaybeError e = ParseStopTokenIds(body, limits, &request->stop)) return e;
   if (MaybeError e = ReadBool(body, "ignore_eos", &request->stop.ignore_eos)) return e;
+  if (MaybeError e = ReadBool(body, "return_tokens_as_token_ids", &request->logprobs.tokens_as_ids))
+    return e;
   return ParseLogitBias(body);
 }
 

@@ -22,8 +22,8 @@ ApiResult<Json> ParseRequestBody(absl::string_view body, const RequestLimits& li
 //   repetition_penalty > 0, presence_penalty and frequency_penalty [-2, 2],
 //   seed (int64), stop (a string or up to max_stop_strings strings of at most
 //   max_stop_string_bytes; empty ones are dropped), stop_token_ids (vLLM),
-//   ignore_eos (vLLM), and logit_bias (rejected unless empty: the engine has
-//   no logit bias).
+//   ignore_eos and return_tokens_as_token_ids (vLLM), and logit_bias (rejected unless empty: the
+//   engine has no logit bias).
 MaybeError ParseCommonParams(const Json& body, const RequestLimits& limits,
                              GenerationRequest* request);
 

@@ -79,6 +79,9 @@ struct LogprobsParams {
   // Alternatives per token (completions: the `logprobs` integer; chat:
   // top_logprobs); 0 when !enabled.
   int32_t top_logprobs = 0;
+  // vLLM's return_tokens_as_token_ids: logprob tokens are written
+  // "token_id:<id>" instead of their text, so that clients see exact ids.
+  bool tokens_as_ids = false;
 };
 
 struct GenerationRequest {

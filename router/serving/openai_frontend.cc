@@ -71,12 +71,26 @@ void OpenAiFrontend::Handle(http::HttpRequest request,
                             std::shared_ptr<http::HttpResponder> responder) {
   const std::string& path = request.path;
   const bool post = request.method == "POST";
+  std::string tenant;
+  if (absl::StartsWith(path, "/v1/")) {
+    openai::ApiResult<std::string> caller = options_.api_keys.Authenticate(request.headers);
+    if (!caller.ok()) {
+      context_.metrics->CountRejected(caller.error().http_status);
+      responder->Respond(401,
+                         {{"Content-Type", "application/json"}, {"WWW-Authenticate", "Bearer"}},
+                         caller.error().ToJson());
+      return;
+    }
+    tenant = std::move(caller).value();
+  }
   if (path == kCompletions || path == kChat) {
     if (!post) return Reject(*responder, openai::MethodNotAllowed(request.method, path));
     const absl::Time received = absl::Now();
-    workers_->Submit([this, received, request = std::move(request), responder]() mutable {
+    workers_->Submit([this, received, tenant = std::move(tenant), request = std::move(request),
+                      responder]() mutable {
       if (responder->closed()) return;  // the client left while queued
-      openai::ApiResult<PreparedRequest> prepared = Prepare(request.path, request.body);
+      openai::ApiResult<PreparedRequest> prepared =
+          Prepare(request.path, request.body, std::move(tenant));
       if (!prepared.ok()) return Reject(*responder, prepared.error());
       prepared.value().received = received;
       RunRequestSession(std::move(prepared).value(), responder, context_);
@@ -103,7 +117,8 @@ void OpenAiFrontend::Handle(http::HttpRequest request,
 }
 
 openai::ApiResult<PreparedRequest> OpenAiFrontend::Prepare(absl::string_view path,
-                                                           absl::string_view body) const {
+                                                           absl::string_view body,
+                                                           std::string tenant) const {
   const bool chat = path == kChat;
   openai::ApiResult<openai::GenerationRequest> parsed =
       chat ? openai::ParseChatRequest(body, options_.limits)
@@ -114,7 +129,7 @@ openai::ApiResult<PreparedRequest> OpenAiFrontend::Prepare(absl::string_view pat
   auto it = models_.find(out.request.model);
   if (it == models_.end()) return openai::ModelNotFound(out.request.model);
   out.model = it->second;
-  out.tenant = options_.default_tenant;
+  out.tenant = std::move(tenant);
   const ServedModel& model = *out.model;
   const absl::string_view prompt_param = chat ? "messages" : "prompt";
 

@@ -7,6 +7,7 @@
 //       worker threads, never on an HTTP event loop.
 //   GET  /v1/models, GET /v1/models/{model}
 //   anything else: 404 (unknown path) or 405 (known path, wrong method).
+// With API keys configured, every /v1 route first needs a valid key (401).
 #ifndef WEFT_ROUTER_SERVING_OPENAI_FRONTEND_H_
 #define WEFT_ROUTER_SERVING_OPENAI_FRONTEND_H_
 
@@ -20,6 +21,7 @@
 #include "router/http/http_responder.h"
 #include "router/openai/api_error.h"
 #include "router/openai/generation_request.h"
+#include "router/serving/api_keys.h"
 #include "router/serving/prepared_request.h"
 #include "router/serving/request_session.h"
 #include "router/serving/served_model.h"
@@ -30,8 +32,8 @@ class OpenAiFrontend {
  public:
   struct Options {
     openai::RequestLimits limits;
-    // The prefix-cache salt of requests (until API keys map to tenants).
-    std::string default_tenant;
+    // Who may call the /v1 routes, and the tenant of each request.
+    ApiKeys api_keys;
   };
 
   // `workers` and everything `context` points to outlive the front end.
@@ -43,7 +45,9 @@ class OpenAiFrontend {
 
   // Parses, resolves and tokenizes a generation request body (what the
   // workers run for each POST). Public for tests.
-  openai::ApiResult<PreparedRequest> Prepare(absl::string_view path, absl::string_view body) const;
+  // `tenant` is the authenticated caller's.
+  openai::ApiResult<PreparedRequest> Prepare(absl::string_view path, absl::string_view body,
+                                             std::string tenant) const;
 
  private:
   void Reject(http::HttpResponder& responder, const openai::ApiError& error) const;

@@ -298,6 +298,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   std::string TokenText(uint32_t id) const {
+    if (request_.request.logprobs.tokens_as_ids) return absl::StrCat("token_id:", id);
     absl::StatusOr<absl::string_view> bytes =
         request_.model->tokenizer->TokenBytes(static_cast<int32_t>(id));
     return bytes.ok() ? std::string(*bytes) : std::string();
