@@ -119,6 +119,7 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
                                .work = &work_,
                                .picker = &picker_,
                                .metrics = &metrics_,
+                               .live = &live_,
                                .request_timeout = Ms(config.request_timeout_ms(), 600'000),
                                .reserve_timeout = Ms(config.reserve_timeout_ms(), 5000)},
                 &workers_, {.limits = Limits(config.limits()), .api_keys = std::move(api_keys)}),
@@ -127,6 +128,7 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
                                     .work = &work_,
                                     .picker = &picker_,
                                     .metrics = &metrics_,
+                                    .live = &live_,
                                     .reserve_timeout = Ms(config.reserve_timeout_ms(), 5000)}),
       internal_(registry, probe_) {}
 
@@ -173,9 +175,14 @@ std::vector<std::pair<std::string, int>> RouterModule::ExtraPorts() const {
 }
 
 void RouterModule::Stop(absl::Time deadline) {
-  // Responses in flight finish (or are cut at the deadline); then nothing new.
+  // Responses in flight finish (or are cut at the deadline, which cancels
+  // their sequences); then nothing new.
   public_server_->Shutdown(std::max(absl::ZeroDuration(), deadline - absl::Now()));
   internal_server_->Shutdown(absl::ZeroDuration());
+  // Cancelled calls end within their gRPC round trips.
+  if (!live_.WaitIdle(std::max(deadline, absl::Now()) + absl::Seconds(5))) {
+    WEFT_LOG(ERROR) << live_.count() << " request sessions or backend calls did not end";
+  }
   poller_.Stop();
 }
 

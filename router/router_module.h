@@ -25,6 +25,7 @@
 #include "router/serving/backend_stubs.h"
 #include "router/serving/instance_picker.h"
 #include "router/serving/internal_endpoints.h"
+#include "router/serving/live_work.h"
 #include "router/serving/openai_frontend.h"
 #include "router/serving/outstanding_work.h"
 #include "router/serving/readiness_probe.h"
@@ -58,6 +59,7 @@ class RouterModule final : public ServiceModule {
                std::vector<std::shared_ptr<const ServedModel>> models, ApiKeys api_keys);
 
   const weft::v1::RouterConfig config_;
+  LiveWork live_;  // outlives everything that counts in it
   InstanceRegistry instances_;
   RouterControlService control_;
   LoadPoller poller_;

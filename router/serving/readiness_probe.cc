@@ -110,7 +110,8 @@ void ReadinessProbe::Check(std::function<void(absl::Status)> done) {
     SequenceCall::Start(
         std::move(spec), *std::move(route), *context_.stubs,
         std::make_shared<ProbeObserver>(round, model->name),
-        {.on_unreachable = [registry](const std::string& id) { registry->MarkUnreachable(id); }});
+        {.on_unreachable = [registry](const std::string& id) { registry->MarkUnreachable(id); }},
+        context_.live != nullptr ? context_.live->Enter() : LiveWork::Token());
   }
 }
 

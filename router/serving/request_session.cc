@@ -53,6 +53,10 @@ weft::v1::SamplingParams ToProto(const openai::GenerationRequest& r, int32_t max
 
 class Session;
 
+LiveWork::Token Enter(LiveWork* live) {
+  return live != nullptr ? live->Enter() : LiveWork::Token();
+}
+
 // Forwards one sequence's reports to the session with its choice index.
 class ChoiceObserver final : public SequenceObserver {
  public:
@@ -72,7 +76,8 @@ class Session final : public std::enable_shared_from_this<Session> {
  public:
   Session(PreparedRequest request, std::shared_ptr<http::HttpResponder> responder,
           const SessionContext& context)
-      : request_(std::move(request)),
+      : token_(Enter(context.live)),
+        request_(std::move(request)),
         responder_(std::move(responder)),
         context_(context),
         metrics_(context.metrics->ForModel(request_.model->name)),
@@ -135,9 +140,10 @@ class Session final : public std::enable_shared_from_this<Session> {
       std::shared_ptr<SequenceCall> call = SequenceCall::Start(
           std::move(spec), *route, *context_.stubs,
           std::make_shared<ChoiceObserver>(shared_from_this(), static_cast<int32_t>(i)),
-          SequenceCall::Hooks{.on_unreachable = [registry](const std::string& id) {
-            registry->MarkUnreachable(id);
-          }});
+          SequenceCall::Hooks{
+              .on_unreachable =
+                  [registry](const std::string& id) { registry->MarkUnreachable(id); }},
+          Enter(context_.live));
       MutexLock lock(&mu_);
       Choice& c = choices_[i];
       if (c.done) continue;  // finished already (it failed at once)
@@ -374,6 +380,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     RespondJson(*responder_, 200, format_->Body(results, usage_));
   }
 
+  LiveWork::Token token_;  // first: released last
   const PreparedRequest request_;
   const std::shared_ptr<http::HttpResponder> responder_;
   const SessionContext context_;

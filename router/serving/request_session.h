@@ -20,6 +20,7 @@
 #include "router/registry/instance_registry.h"
 #include "router/serving/backend_stubs.h"
 #include "router/serving/instance_picker.h"
+#include "router/serving/live_work.h"
 #include "router/serving/outstanding_work.h"
 #include "router/serving/prepared_request.h"
 #include "router/serving/router_metrics.h"
@@ -33,6 +34,8 @@ struct SessionContext {
   OutstandingWork* work = nullptr;
   const InstancePicker* picker = nullptr;
   RouterMetrics* metrics = nullptr;
+  // Counts sessions and their calls, if set.
+  LiveWork* live = nullptr;
   absl::Duration request_timeout = absl::Minutes(10);
   absl::Duration reserve_timeout = absl::Seconds(5);
 };

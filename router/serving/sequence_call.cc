@@ -83,8 +83,10 @@ class SequenceCall::GenerateReader final : public grpc::ClientReadReactor<weft::
 };
 
 SequenceCall::SequenceCall(SequenceSpec spec, SequenceRoute route, BackendStubs& stubs,
-                           std::shared_ptr<SequenceObserver> observer, Hooks hooks)
-    : spec_(std::move(spec)),
+                           std::shared_ptr<SequenceObserver> observer, Hooks hooks,
+                           LiveWork::Token token)
+    : token_(std::move(token)),
+      spec_(std::move(spec)),
       route_(std::move(route)),
       stubs_(stubs),
       observer_(std::move(observer)),
@@ -95,9 +97,10 @@ SequenceCall::~SequenceCall() = default;
 std::shared_ptr<SequenceCall> SequenceCall::Start(SequenceSpec spec, SequenceRoute route,
                                                   BackendStubs& stubs,
                                                   std::shared_ptr<SequenceObserver> observer,
-                                                  Hooks hooks) {
+                                                  Hooks hooks, LiveWork::Token token) {
   std::shared_ptr<SequenceCall> call(new SequenceCall(std::move(spec), std::move(route), stubs,
-                                                      std::move(observer), std::move(hooks)));
+                                                      std::move(observer), std::move(hooks),
+                                                      std::move(token)));
   call->decode_ = stubs.Decode(call->route_.decode.grpc_address());
   call->prefill_ = stubs.Prefill(call->route_.prefill.grpc_address());
   call->Reserve();

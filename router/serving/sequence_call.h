@@ -31,6 +31,7 @@
 #include "proto/prefill.grpc.pb.h"
 #include "proto/types.pb.h"
 #include "router/serving/backend_stubs.h"
+#include "router/serving/live_work.h"
 
 namespace weft::router {
 
@@ -75,7 +76,7 @@ class SequenceCall : public std::enable_shared_from_this<SequenceCall> {
   static std::shared_ptr<SequenceCall> Start(SequenceSpec spec, SequenceRoute route,
                                              BackendStubs& stubs,
                                              std::shared_ptr<SequenceObserver> observer,
-                                             Hooks hooks);
+                                             Hooks hooks, LiveWork::Token token = {});
 
   SequenceCall(const SequenceCall&) = delete;
   SequenceCall& operator=(const SequenceCall&) = delete;
@@ -92,7 +93,7 @@ class SequenceCall : public std::enable_shared_from_this<SequenceCall> {
   enum class Stage { kReserve, kPrefill, kGenerate, kDone };
 
   SequenceCall(SequenceSpec spec, SequenceRoute route, BackendStubs& stubs,
-               std::shared_ptr<SequenceObserver> observer, Hooks hooks);
+               std::shared_ptr<SequenceObserver> observer, Hooks hooks, LiveWork::Token token);
 
   void Reserve();
   void OnReserveDone(const grpc::Status& status);
@@ -107,6 +108,7 @@ class SequenceCall : public std::enable_shared_from_this<SequenceCall> {
   void ReportFailure(const grpc::Status& status, const weft::v1::InstanceDescriptor& instance);
   void SetDeadline(grpc::ClientContext& context, absl::Time deadline) const;
 
+  LiveWork::Token token_;  // first: released last, once nothing else runs
   const SequenceSpec spec_;
   const SequenceRoute route_;
   BackendStubs& stubs_;
