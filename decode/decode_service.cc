@@ -437,6 +437,12 @@ weft::v1::LoadReport DecodeService::CurrentLoad() const {
   report.set_kv_blocks_used(static_cast<uint64_t>(load.kv_blocks_used));
   report.set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
   report.set_recent_step_seconds(load.step_seconds_ewma);
+  for (const engine::DecodeStepTime& t : load.decode_step_times) {
+    if (t.batch_size == 0) continue;
+    weft::v1::DecodeStepTime* out = report.add_decode_step_times();
+    out->set_batch_size(t.batch_size);
+    out->set_seconds(t.seconds);
+  }
   return report;
 }
 

@@ -15,6 +15,8 @@ namespace {
 
 constexpr absl::string_view kDefaultHttpAddress = "127.0.0.1:8080";
 constexpr absl::string_view kDefaultInternalAddress = "127.0.0.1:8081";
+// Prompt blocks the router remembers for prefix-aware routing (~16 MiB).
+constexpr size_t kPrefixIndexBlocks = 1 << 17;
 
 template <typename T>
 T Or(T value, T fallback) {
@@ -110,7 +112,8 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
       instances_(RegistryOptions(config)),
       control_(&instances_, {.heartbeat_interval = Ms(config.heartbeat_interval_ms(), 1000)}),
       poller_(&instances_, {.period = Ms(config.load_poll_interval_ms(), 1000)}),
-      picker_(instances_, work_),
+      prefixes_(kPrefixIndexBlocks),
+      picker_(instances_, work_, &prefixes_),
       metrics_(registry),
       workers_(static_cast<int>(Or(config.tokenizer_threads(), 2u))),
       frontend_(models,
@@ -122,7 +125,10 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
                                .live = &live_,
                                .request_timeout = Ms(config.request_timeout_ms(), 600'000),
                                .reserve_timeout = Ms(config.reserve_timeout_ms(), 5000)},
-                &workers_, {.limits = Limits(config.limits()), .api_keys = std::move(api_keys)}),
+                &workers_,
+                {.limits = Limits(config.limits()),
+                 .api_keys = std::move(api_keys),
+                 .default_slo = config.slo()}),
       probe_(models, SessionContext{.stubs = &stubs_,
                                     .registry = &instances_,
                                     .work = &work_,

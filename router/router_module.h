@@ -28,6 +28,7 @@
 #include "router/serving/live_work.h"
 #include "router/serving/openai_frontend.h"
 #include "router/serving/outstanding_work.h"
+#include "router/serving/prefix_index.h"
 #include "router/serving/readiness_probe.h"
 #include "router/serving/router_metrics.h"
 #include "router/serving/served_model.h"
@@ -65,6 +66,7 @@ class RouterModule final : public ServiceModule {
   LoadPoller poller_;
   BackendStubs stubs_;
   OutstandingWork work_;
+  PrefixIndex prefixes_;
   InstancePicker picker_;
   RouterMetrics metrics_;
   TaskRunner workers_;

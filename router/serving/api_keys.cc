@@ -24,7 +24,7 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
 
 absl::StatusOr<ApiKeys> ApiKeys::FromConfig(const weft::v1::RouterConfig& config,
                                             const std::function<const char*(const char*)>& getenv) {
-  std::vector<std::pair<std::string, std::string>> keys;
+  std::vector<Key> keys;
   std::vector<std::string> errors;
   for (int i = 0; i < config.api_keys_size(); ++i) {
     const weft::v1::ApiKeyConfig& entry = config.api_keys(i);
@@ -49,10 +49,11 @@ absl::StatusOr<ApiKeys> ApiKeys::FromConfig(const weft::v1::RouterConfig& config
           absl::StrCat(where, ": the key is shorter than ", kMinKeyLength, " characters"));
       continue;
     }
-    for (const auto& [other, unused] : keys) {
-      if (other == key) errors.push_back(absl::StrCat(where, ": the key is listed twice"));
+    for (const Key& other : keys) {
+      if (other.key == key) errors.push_back(absl::StrCat(where, ": the key is listed twice"));
     }
-    keys.emplace_back(std::move(key), entry.tenant());
+    keys.push_back(
+        {.key = std::move(key), .caller = {.tenant = entry.tenant(), .slo = entry.slo()}});
   }
   if (!errors.empty()) {
     std::string message;
@@ -65,8 +66,8 @@ absl::StatusOr<ApiKeys> ApiKeys::FromConfig(const weft::v1::RouterConfig& config
   return result;
 }
 
-openai::ApiResult<std::string> ApiKeys::Authenticate(const http::HttpHeaders& headers) const {
-  if (keys_.empty()) return default_tenant_;
+openai::ApiResult<Caller> ApiKeys::Authenticate(const http::HttpHeaders& headers) const {
+  if (keys_.empty()) return Caller{.tenant = default_tenant_};
   std::optional<absl::string_view> authorization = headers.Get("Authorization");
   if (!authorization.has_value()) {
     return openai::Unauthorized(
@@ -82,12 +83,12 @@ openai::ApiResult<std::string> ApiKeys::Authenticate(const http::HttpHeaders& he
   }
   const absl::string_view presented = absl::StripAsciiWhitespace(value.substr(kScheme.size()));
   // Every key is compared, so the time taken does not say which one matched.
-  const std::string* tenant = nullptr;
-  for (const auto& [key, key_tenant] : keys_) {
-    if (ConstantTimeEquals(presented, key) && tenant == nullptr) tenant = &key_tenant;
+  const Caller* caller = nullptr;
+  for (const Key& key : keys_) {
+    if (ConstantTimeEquals(presented, key.key) && caller == nullptr) caller = &key.caller;
   }
-  if (tenant == nullptr) return openai::Unauthorized("Incorrect API key provided.");
-  return *tenant;
+  if (caller == nullptr) return openai::Unauthorized("Incorrect API key provided.");
+  return *caller;
 }
 
 }  // namespace weft::router

@@ -19,6 +19,12 @@
 
 namespace weft::router {
 
+// Who is calling: the tenant, and its key's latency targets (if any).
+struct Caller {
+  std::string tenant;
+  weft::v1::SloConfig slo;  // all zero: none of its own
+};
+
 class ApiKeys {
  public:
   // No keys: the API is open; requests belong to the tenant "default".
@@ -34,13 +40,17 @@ class ApiKeys {
 
   bool enabled() const { return !keys_.empty(); }
 
-  // The tenant of a request with these headers, or 401: a missing
+  // The caller of a request with these headers, or 401: a missing
   // Authorization header, another scheme than Bearer, or an unknown key.
   // Keys are compared in time independent of where they differ.
-  openai::ApiResult<std::string> Authenticate(const http::HttpHeaders& headers) const;
+  openai::ApiResult<Caller> Authenticate(const http::HttpHeaders& headers) const;
 
  private:
-  std::vector<std::pair<std::string, std::string>> keys_;  // key, tenant
+  struct Key {
+    std::string key;
+    Caller caller;
+  };
+  std::vector<Key> keys_;
   std::string default_tenant_;
 };
 

@@ -26,10 +26,10 @@ const char* FakeEnv(const char* name) {
 }
 
 ApiKeys Keys() {
-  absl::StatusOr<ApiKeys> keys =
-      ApiKeys::FromConfig(Config(R"(api_keys { key: "sk-alpha-123456" tenant: "alpha" }
+  absl::StatusOr<ApiKeys> keys = ApiKeys::FromConfig(
+      Config(R"(api_keys { key: "sk-alpha-123456" tenant: "alpha" slo { ttft_ms: 250 } }
                 api_keys { key_env: "WEFT_KEY_B" tenant: "bravo" })"),
-                          FakeEnv);
+      FakeEnv);
   EXPECT_TRUE(keys.ok()) << keys.status();
   return *std::move(keys);
 }
@@ -39,17 +39,19 @@ http::HttpHeaders Bearer(const std::string& value) { return {{"Authorization", v
 TEST(ApiKeysTest, NoKeysMeansOpenWithTheDefaultTenant) {
   ApiKeys open;
   EXPECT_FALSE(open.enabled());
-  EXPECT_EQ(open.Authenticate({}).value(), "default");
+  EXPECT_EQ(open.Authenticate({}).value().tenant, "default");
   absl::StatusOr<ApiKeys> named = ApiKeys::FromConfig(Config(R"(default_tenant: "shared")"));
   ASSERT_TRUE(named.ok());
-  EXPECT_EQ(named->Authenticate({}).value(), "shared");
+  EXPECT_EQ(named->Authenticate({}).value().tenant, "shared");
 }
 
 TEST(ApiKeysTest, EachKeyMapsToItsTenant) {
   const ApiKeys keys = Keys();
   EXPECT_TRUE(keys.enabled());
-  EXPECT_EQ(keys.Authenticate(Bearer("Bearer sk-alpha-123456")).value(), "alpha");
-  EXPECT_EQ(keys.Authenticate(Bearer("bearer  sk-bravo-123456 ")).value(), "bravo");
+  EXPECT_EQ(keys.Authenticate(Bearer("Bearer sk-alpha-123456")).value().tenant, "alpha");
+  EXPECT_EQ(keys.Authenticate(Bearer("bearer  sk-bravo-123456 ")).value().tenant, "bravo");
+  EXPECT_EQ(keys.Authenticate(Bearer("Bearer sk-alpha-123456")).value().slo.ttft_ms(), 250u);
+  EXPECT_EQ(keys.Authenticate(Bearer("Bearer sk-bravo-123456")).value().slo.ttft_ms(), 0u);
 }
 
 TEST(ApiKeysTest, MissingWrongOrMalformedCredentialsAre401) {
@@ -58,7 +60,7 @@ TEST(ApiKeysTest, MissingWrongOrMalformedCredentialsAre401) {
        {http::HttpHeaders{}, Bearer("Bearer sk-alpha-12345"), Bearer("Bearer sk-alpha-1234567"),
         Bearer("Basic sk-alpha-123456"), Bearer("sk-alpha-123456"), Bearer("Bearer "),
         http::HttpHeaders{{"X-Api-Key", "sk-alpha-123456"}}}) {
-    const openai::ApiResult<std::string> r = keys.Authenticate(headers);
+    const openai::ApiResult<Caller> r = keys.Authenticate(headers);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().http_status, 401);
     EXPECT_EQ(r.error().code, "invalid_api_key");

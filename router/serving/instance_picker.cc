@@ -1,28 +1,122 @@
 #include "router/serving/instance_picker.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
-#include <optional>
+#include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "router/serving/latency_predictor.h"
 
 namespace weft::router {
 namespace {
 
-// The instance with the smallest (score, outstanding) of those `eligible`.
-template <typename Score, typename Eligible>
-std::optional<weft::v1::InstanceDescriptor> Best(const std::vector<InstanceView>& instances,
-                                                 const OutstandingWork& work, Score score,
-                                                 Eligible eligible) {
-  std::optional<weft::v1::InstanceDescriptor> best;
-  std::tuple<int64_t, int64_t> best_key{std::numeric_limits<int64_t>::max(), 0};
-  for (const InstanceView& view : instances) {  // ordered by id: ties keep the first
-    if (!view.healthy || !eligible(view)) continue;
-    const InstanceWork w = work.Get(view.descriptor.instance_id());
-    const std::tuple<int64_t, int64_t> key{score(view, w), w.prefill_tokens + w.sequences};
-    if (!best.has_value() || key < best_key) {
-      best = view.descriptor;
+constexpr double kUnknown = std::numeric_limits<double>::infinity();
+
+std::string Ms(absl::Duration d) {
+  return absl::StrFormat("%.0f ms", absl::ToDoubleMilliseconds(d));
+}
+
+struct PrefillChoice {
+  const InstanceView* view = nullptr;
+  std::optional<absl::Duration> ttft;
+  int64_t cached_tokens = 0;
+  int64_t local_blocks = 0;
+};
+
+struct DecodeChoice {
+  const InstanceView* view = nullptr;
+  std::optional<absl::Duration> tpot;
+};
+
+PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const OutstandingWork& work,
+                            const PrefixIndex* prefixes, const PickRequest& request) {
+  // Peers' mean measured rate, for instances not measured yet.
+  double rate_sum = 0;
+  int rates = 0;
+  for (const InstanceView& v : prefills) {
+    if (v.healthy && v.load.prefill_tokens_per_second() > 0) {
+      rate_sum += v.load.prefill_tokens_per_second();
+      ++rates;
+    }
+  }
+  std::vector<uint64_t> hashes;
+  int64_t any_blocks = 0;
+  PrefillChoice best;
+  std::tuple<double, int64_t, int64_t> best_key;
+  const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
+  for (const InstanceView& v : prefills) {  // ordered by id: ties keep the first
+    if (!v.healthy) continue;
+    const int32_t block = static_cast<int32_t>(v.descriptor.kv_block_size_tokens());
+    PrefillChoice c{.view = &v};
+    if (prefixes != nullptr && block > 0) {
+      if (hashes.empty()) {
+        hashes = PrefixIndex::BlockHashes(request.model, request.tenant, request.prompt, block);
+        any_blocks = prefixes->MatchAny(hashes);
+      }
+      c.local_blocks = prefixes->Match(v.descriptor.instance_id(), hashes);
+      // The pool holds what any instance computed: load, not compute. The
+      // last prompt token is always computed (it yields the first token).
+      c.cached_tokens = std::min(std::max(c.local_blocks, any_blocks) * block,
+                                 std::max<int64_t>(prompt_tokens - 1, 0));
+    }
+    const InstanceWork w = work.Get(v.descriptor.instance_id());
+    weft::v1::LoadReport load = v.load;
+    if (!(load.prefill_tokens_per_second() > 0) && rates > 0) {
+      load.set_prefill_tokens_per_second(rate_sum / rates);
+    }
+    c.ttft = PredictTtft(load, w, prompt_tokens - c.cached_tokens);
+    const int64_t queued =
+        std::max(static_cast<int64_t>(v.load.waiting_prompt_tokens()), w.prefill_tokens);
+    const std::tuple<double, int64_t, int64_t> key{
+        c.ttft.has_value() ? absl::ToDoubleSeconds(*c.ttft) : kUnknown,
+        queued + prompt_tokens - c.cached_tokens, -c.local_blocks};
+    if (best.view == nullptr || key < best_key) {
+      best = c;
+      best_key = key;
+    }
+  }
+  return best;
+}
+
+DecodeChoice ChooseDecode(const std::vector<InstanceView>& decodes, const OutstandingWork& work,
+                          int64_t prompt_tokens, bool require_room) {
+  const weft::v1::LoadReport* measured_peer = nullptr;
+  for (const InstanceView& v : decodes) {
+    if (v.healthy && StepSecondsAt(v.load, 1).has_value()) {
+      measured_peer = &v.load;
+      break;
+    }
+  }
+  auto has_room = [prompt_tokens](const InstanceView& v) {
+    const uint64_t total = v.load.kv_blocks_total();
+    const uint32_t block = v.descriptor.kv_block_size_tokens();
+    if (total == 0 || block == 0) return true;  // not reported yet
+    const uint64_t needed = (static_cast<uint64_t>(prompt_tokens) + block) / block;
+    return total - std::min(total, v.load.kv_blocks_used()) >= needed;
+  };
+  DecodeChoice best;
+  std::tuple<double, int64_t, int64_t> best_key;
+  for (const InstanceView& v : decodes) {
+    if (!v.healthy || (require_room && !has_room(v))) continue;
+    const InstanceWork w = work.Get(v.descriptor.instance_id());
+    DecodeChoice c{.view = &v, .tpot = PredictTpot(v.load, w)};
+    if (!c.tpot.has_value() && measured_peer != nullptr) {
+      weft::v1::LoadReport borrowed = *measured_peer;
+      borrowed.set_running_sequences(v.load.running_sequences());
+      borrowed.set_waiting_sequences(v.load.waiting_sequences());
+      c.tpot = PredictTpot(borrowed, w);
+    }
+    const int64_t sequences = std::max(
+        static_cast<int64_t>(v.load.running_sequences() + v.load.waiting_sequences()), w.sequences);
+    const std::tuple<double, int64_t, int64_t> key{
+        c.tpot.has_value() ? absl::ToDoubleSeconds(*c.tpot) : kUnknown, sequences,
+        w.prefill_tokens + w.sequences};
+    if (best.view == nullptr || key < best_key) {
+      best = c;
       best_key = key;
     }
   }
@@ -31,42 +125,55 @@ std::optional<weft::v1::InstanceDescriptor> Best(const std::vector<InstanceView>
 
 }  // namespace
 
-absl::StatusOr<SequenceRoute> InstancePicker::Pick(absl::string_view model,
-                                                   int64_t prompt_tokens) const {
+absl::StatusOr<RouteDecision> InstancePicker::Pick(const PickRequest& request,
+                                                   SloRejection* rejection) const {
   const std::vector<InstanceView> prefills =
-      registry_.Snapshot(weft::v1::INSTANCE_ROLE_PREFILL, model);
+      registry_.Snapshot(weft::v1::INSTANCE_ROLE_PREFILL, request.model);
   const std::vector<InstanceView> decodes =
-      registry_.Snapshot(weft::v1::INSTANCE_ROLE_DECODE, model);
-  std::optional<weft::v1::InstanceDescriptor> prefill = Best(
-      prefills, work_,
-      [](const InstanceView& v, const InstanceWork& w) {
-        return static_cast<int64_t>(v.load.waiting_prompt_tokens()) + w.prefill_tokens;
-      },
-      [](const InstanceView&) { return true; });
-  if (!prefill.has_value()) {
-    return absl::UnavailableError(absl::StrCat("no healthy prefill instance serves ", model));
+      registry_.Snapshot(weft::v1::INSTANCE_ROLE_DECODE, request.model);
+  const PrefillChoice prefill = ChoosePrefill(prefills, work_, prefixes_, request);
+  if (prefill.view == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("no healthy prefill instance serves ", request.model));
   }
-  auto decode_score = [](const InstanceView& v, const InstanceWork& w) {
-    return static_cast<int64_t>(v.load.running_sequences() + v.load.waiting_sequences()) +
-           w.sequences;
-  };
-  auto has_room = [prompt_tokens](const InstanceView& v) {
-    const uint64_t total = v.load.kv_blocks_total();
-    const uint32_t block = v.descriptor.kv_block_size_tokens();
-    if (total == 0 || block == 0) return true;  // not reported yet
-    const uint64_t needed = (static_cast<uint64_t>(prompt_tokens) + block) / block;
-    return total - std::min(total, v.load.kv_blocks_used()) >= needed;
-  };
-  std::optional<weft::v1::InstanceDescriptor> decode = Best(decodes, work_, decode_score, has_room);
-  // All short of KV: try the least loaded anyway; it answers RESOURCE_EXHAUSTED
-  // if it really is full (reports lag behind).
-  if (!decode.has_value()) {
-    decode = Best(decodes, work_, decode_score, [](const InstanceView&) { return true; });
+  const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
+  DecodeChoice decode = ChooseDecode(decodes, work_, prompt_tokens, /*require_room=*/true);
+  // All short of KV: try the best anyway; it answers RESOURCE_EXHAUSTED if it
+  // really is full (reports lag behind).
+  if (decode.view == nullptr) {
+    decode = ChooseDecode(decodes, work_, prompt_tokens, /*require_room=*/false);
   }
-  if (!decode.has_value()) {
-    return absl::UnavailableError(absl::StrCat("no healthy decode instance serves ", model));
+  if (decode.view == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("no healthy decode instance serves ", request.model));
   }
-  return SequenceRoute{*std::move(prefill), *std::move(decode)};
+  if (request.slo.ttft.has_value() && prefill.ttft.has_value() &&
+      *prefill.ttft > *request.slo.ttft) {
+    // The queue ahead must shrink by the excess before a retry can fit.
+    if (rejection != nullptr) *rejection = {"ttft", *prefill.ttft - *request.slo.ttft};
+    return absl::ResourceExhaustedError(
+        absl::StrCat("time to first token would be ", Ms(*prefill.ttft), " on the least loaded ",
+                     "prefill instance, over the ", Ms(*request.slo.ttft), " target"));
+  }
+  if (request.slo.tpot.has_value() && decode.tpot.has_value() && *decode.tpot > *request.slo.tpot) {
+    // Batches shrink as sequences finish: one step time per missing
+    // millisecond is no measure, so a second, the shortest Retry-After.
+    if (rejection != nullptr) *rejection = {"tpot", absl::Seconds(1)};
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "time per output token would be ", Ms(*decode.tpot),
+        " on the least loaded decode instance, over the ", Ms(*request.slo.tpot), " target"));
+  }
+  RouteDecision decision{.route = {prefill.view->descriptor, decode.view->descriptor},
+                         .predicted_ttft = prefill.ttft,
+                         .predicted_tpot = decode.tpot,
+                         .predicted_cached_tokens = prefill.cached_tokens};
+  if (prefixes_ != nullptr) {
+    const auto block = static_cast<int32_t>(prefill.view->descriptor.kv_block_size_tokens());
+    prefixes_->Record(
+        prefill.view->descriptor.instance_id(),
+        PrefixIndex::BlockHashes(request.model, request.tenant, request.prompt, block));
+  }
+  return decision;
 }
 
 }  // namespace weft::router

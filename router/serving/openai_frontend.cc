@@ -71,9 +71,9 @@ void OpenAiFrontend::Handle(http::HttpRequest request,
                             std::shared_ptr<http::HttpResponder> responder) {
   const std::string& path = request.path;
   const bool post = request.method == "POST";
-  std::string tenant;
+  Caller who;
   if (absl::StartsWith(path, "/v1/")) {
-    openai::ApiResult<std::string> caller = options_.api_keys.Authenticate(request.headers);
+    openai::ApiResult<Caller> caller = options_.api_keys.Authenticate(request.headers);
     if (!caller.ok()) {
       context_.metrics->CountRejected(caller.error().http_status);
       responder->Respond(401,
@@ -81,20 +81,19 @@ void OpenAiFrontend::Handle(http::HttpRequest request,
                          caller.error().ToJson());
       return;
     }
-    tenant = std::move(caller).value();
+    who = std::move(caller).value();
   }
   if (path == kCompletions || path == kChat) {
     if (!post) return Reject(*responder, openai::MethodNotAllowed(request.method, path));
     const absl::Time received = absl::Now();
-    workers_->Submit([this, received, tenant = std::move(tenant), request = std::move(request),
-                      responder]() mutable {
-      if (responder->closed()) return;  // the client left while queued
-      openai::ApiResult<PreparedRequest> prepared =
-          Prepare(request.path, request.body, std::move(tenant));
-      if (!prepared.ok()) return Reject(*responder, prepared.error());
-      prepared.value().received = received;
-      RunRequestSession(std::move(prepared).value(), responder, context_);
-    });
+    workers_->Submit(
+        [this, received, who = std::move(who), request = std::move(request), responder]() mutable {
+          if (responder->closed()) return;  // the client left while queued
+          openai::ApiResult<PreparedRequest> prepared = Prepare(request.path, request.body, who);
+          if (!prepared.ok()) return Reject(*responder, prepared.error());
+          prepared.value().received = received;
+          RunRequestSession(std::move(prepared).value(), responder, context_);
+        });
     return;
   }
   if (path == kModels || absl::StartsWith(path, absl::StrCat(kModels, "/"))) {
@@ -118,7 +117,7 @@ void OpenAiFrontend::Handle(http::HttpRequest request,
 
 openai::ApiResult<PreparedRequest> OpenAiFrontend::Prepare(absl::string_view path,
                                                            absl::string_view body,
-                                                           std::string tenant) const {
+                                                           const Caller& caller) const {
   const bool chat = path == kChat;
   openai::ApiResult<openai::GenerationRequest> parsed =
       chat ? openai::ParseChatRequest(body, options_.limits)
@@ -129,7 +128,8 @@ openai::ApiResult<PreparedRequest> OpenAiFrontend::Prepare(absl::string_view pat
   auto it = models_.find(out.request.model);
   if (it == models_.end()) return openai::ModelNotFound(out.request.model);
   out.model = it->second;
-  out.tenant = std::move(tenant);
+  out.tenant = caller.tenant;
+  out.slo = ResolveSlo(options_.default_slo, out.model->slo, &caller.slo);
   const ServedModel& model = *out.model;
   const absl::string_view prompt_param = chat ? "messages" : "prompt";
 

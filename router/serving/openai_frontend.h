@@ -34,6 +34,8 @@ class OpenAiFrontend {
     openai::RequestLimits limits;
     // Who may call the /v1 routes, and the tenant of each request.
     ApiKeys api_keys;
+    // Latency targets unless the model or the API key sets its own.
+    weft::v1::SloConfig default_slo;
   };
 
   // `workers` and everything `context` points to outlive the front end.
@@ -45,9 +47,9 @@ class OpenAiFrontend {
 
   // Parses, resolves and tokenizes a generation request body (what the
   // workers run for each POST). Public for tests.
-  // `tenant` is the authenticated caller's.
+  // `caller` is the authenticated caller.
   openai::ApiResult<PreparedRequest> Prepare(absl::string_view path, absl::string_view body,
-                                             std::string tenant) const;
+                                             const Caller& caller) const;
 
  private:
   void Reject(http::HttpResponder& responder, const openai::ApiError& error) const;

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "router/openai/generation_request.h"
 #include "router/serving/served_model.h"
+#include "router/serving/slo_targets.h"
 
 namespace weft::router {
 
@@ -26,6 +27,7 @@ struct PreparedRequest {
   std::shared_ptr<const ServedModel> model;
   std::vector<PreparedPrompt> prompts;  // completions: one per prompt; chat: one
   std::string tenant;                   // prefix-cache salt, from the server side
+  SloTargets slo;                       // admission targets
   absl::Time received;                  // when the router had the whole request
 };
 

@@ -90,7 +90,11 @@ void ReadinessProbe::Check(std::function<void(absl::Status)> done) {
       round->Report(absl::InternalError(absl::StrCat(model->name, ": cannot tokenize the probe")));
       continue;
     }
-    absl::StatusOr<SequenceRoute> route = context_.picker->Pick(model->name, 1);
+    const std::vector<uint32_t> prompt(ids->begin(), ids->end());
+    absl::StatusOr<RouteDecision> decision =
+        context_.picker->Pick({.model = model->name, .prompt = prompt});
+    absl::StatusOr<SequenceRoute> route =
+        decision.ok() ? absl::StatusOr<SequenceRoute>(decision->route) : decision.status();
     if (!route.ok()) {
       round->Report(absl::Status(route.status().code(),
                                  absl::StrCat(model->name, ": ", route.status().message())));

@@ -113,12 +113,32 @@ class Session final : public std::enable_shared_from_this<Session> {
     const std::string base_id = openai::NewResponseId("");
     for (size_t i = 0; i < choices_.size(); ++i) {
       const PreparedPrompt& prompt = request_.prompts[choices_[i].prompt];
-      absl::StatusOr<SequenceRoute> route =
-          context_.picker->Pick(request_.model->name, static_cast<int64_t>(prompt.tokens.size()));
-      if (!route.ok()) {
+      SloRejection rejection;
+      absl::StatusOr<RouteDecision> decision = context_.picker->Pick({.model = request_.model->name,
+                                                                      .tenant = request_.tenant,
+                                                                      .prompt = prompt.tokens,
+                                                                      .slo = request_.slo},
+                                                                     &rejection);
+      if (!decision.ok()) {
+        if (absl::IsResourceExhausted(decision.status())) {
+          MutexLock lock(&mu_);
+          if (!retry_after_.has_value()) {
+            retry_after_ = rejection.retry_after;
+            (std::string(rejection.target) == "ttft" ? metrics_.slo_rejections_ttft
+                                                     : metrics_.slo_rejections_tpot)
+                ->Increment();
+          }
+        }
         // Nothing started for this choice: end the request with the error.
-        OnSequenceDone(static_cast<int32_t>(i), route.status(), /*started=*/false);
+        OnSequenceDone(static_cast<int32_t>(i), decision.status(), /*started=*/false);
         continue;
+      }
+      const SequenceRoute* route = &decision->route;
+      if (decision->predicted_ttft.has_value()) {
+        metrics_.predicted_ttft->Observe(absl::ToDoubleSeconds(*decision->predicted_ttft));
+      }
+      if (decision->predicted_tpot.has_value()) {
+        metrics_.predicted_tpot->Observe(absl::ToDoubleSeconds(*decision->predicted_tpot));
       }
       SequenceSpec spec{
           .request_id = absl::StrCat(base_id, "-", i),
@@ -135,6 +155,8 @@ class Session final : public std::enable_shared_from_this<Session> {
       {
         MutexLock lock(&mu_);  // before any report of the call can arrive
         choices_[i].route = *route;
+        choices_[i].predicted_ttft = decision->predicted_ttft;
+        choices_[i].predicted_tpot = decision->predicted_tpot;
       }
       InstanceRegistry* registry = context_.registry;
       std::shared_ptr<SequenceCall> call = SequenceCall::Start(
@@ -210,6 +232,13 @@ class Session final : public std::enable_shared_from_this<Session> {
     delta.finish = FromProto(event.finish_reason());
     if (delta.finish.has_value()) c.finish = delta.finish;
     if (tokens > 0) {
+      if (!c.first_token.has_value()) {
+        c.first_token = now;
+        if (c.predicted_ttft.has_value() && *c.predicted_ttft > absl::ZeroDuration()) {
+          metrics_.ttft_prediction_ratio->Observe((now - request_.received) / *c.predicted_ttft);
+        }
+      }
+      c.last_token = now;
       if (!first_token_.has_value()) {
         first_token_ = now;
         metrics_.ttft->Observe(absl::ToDoubleSeconds(now - request_.received));
@@ -245,6 +274,11 @@ class Session final : public std::enable_shared_from_this<Session> {
                .sequences = 1});
         }
         context_.work->Remove(c.route.decode.instance_id(), {.prefill_tokens = 0, .sequences = 1});
+      }
+      if (status.ok() && c.tokens > 1 && c.predicted_tpot.has_value() &&
+          *c.predicted_tpot > absl::ZeroDuration()) {
+        const absl::Duration tpot = (*c.last_token - *c.first_token) / (c.tokens - 1);
+        metrics_.tpot_prediction_ratio->Observe(tpot / *c.predicted_tpot);
       }
       if (status.ok() || absl::IsDeadlineExceeded(status)) {
         if (!c.finish.has_value()) c.finish = FinishReason::kAbort;
@@ -296,6 +330,10 @@ class Session final : public std::enable_shared_from_this<Session> {
     int64_t tokens = 0;
     std::optional<std::vector<openai::TokenLogprob>> logprobs;
     std::optional<FinishReason> finish;
+    std::optional<absl::Duration> predicted_ttft;
+    std::optional<absl::Duration> predicted_tpot;
+    std::optional<absl::Time> first_token;
+    std::optional<absl::Time> last_token;
   };
 
   bool Echo() const {
@@ -334,7 +372,7 @@ class Session final : public std::enable_shared_from_this<Session> {
         responder_->Write(http::kSseDone);
         responder_->Finish();
       } else {
-        RespondApiError(*responder_, *error_);
+        RespondApiError(*responder_, *error_, retry_after_);
       }
       return;
     }
@@ -399,6 +437,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   bool client_gone_ ABSL_GUARDED_BY(mu_) = false;
   bool completed_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<openai::ApiError> error_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Duration> retry_after_ ABSL_GUARDED_BY(mu_);  // a 429 from admission
   std::optional<absl::Time> first_token_ ABSL_GUARDED_BY(mu_);
   absl::Time last_token_ ABSL_GUARDED_BY(mu_);
 };

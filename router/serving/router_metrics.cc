@@ -14,6 +14,8 @@ const prometheus::Histogram::BucketBoundaries kItlBuckets = {
 const prometheus::Histogram::BucketBoundaries kE2eBuckets = {
     0.3,  0.5,  0.8,  1.0,  1.5,   2.0,   2.5,   5.0,   10.0,   15.0,  20.0,
     30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+const prometheus::Histogram::BucketBoundaries kRatioBuckets = {0.1, 0.25, 0.5, 0.67, 0.8, 0.9, 1.0,
+                                                               1.1, 1.25, 1.5, 2.0,  4.0, 10.0};
 
 prometheus::Family<prometheus::Histogram>& Histogram(prometheus::Registry& r,
                                                      const std::string& name,
@@ -54,7 +56,18 @@ RouterMetrics::RouterMetrics(prometheus::Registry& r)
       generation_tokens_(
           Counter(r, "weft_router_generation_tokens_total", "Tokens generated for requests")),
       cached_prompt_tokens_(Counter(r, "weft_router_cached_prompt_tokens_total",
-                                    "Prompt tokens served from a prefix cache")) {}
+                                    "Prompt tokens served from a prefix cache")),
+      predicted_ttft_(Histogram(r, "weft_router_predicted_ttft_seconds",
+                                "Admission's predicted time to first token, per sequence")),
+      predicted_tpot_(Histogram(r, "weft_router_predicted_tpot_seconds",
+                                "Admission's predicted time per output token, per sequence")),
+      ttft_prediction_ratio_(Histogram(r, "weft_router_ttft_prediction_ratio",
+                                       "Observed / predicted time to first token, per sequence")),
+      tpot_prediction_ratio_(Histogram(r, "weft_router_tpot_prediction_ratio",
+                                       "Observed / predicted time per output token, per sequence")),
+      slo_rejections_(Counter(r, "weft_router_slo_rejections_total",
+                              "Requests refused with 429 because a latency target would be missed, "
+                              "by target")) {}
 
 ModelMetrics& RouterMetrics::ForModel(absl::string_view model) {
   MutexLock lock(&mu_);
@@ -81,6 +94,12 @@ ModelMetrics& RouterMetrics::ForModel(absl::string_view model) {
         .prompt_tokens = &prompt_tokens_.Add(l),
         .generation_tokens = &generation_tokens_.Add(l),
         .cached_prompt_tokens = &cached_prompt_tokens_.Add(l),
+        .predicted_ttft = &predicted_ttft_.Add(l, kTtftBuckets),
+        .predicted_tpot = &predicted_tpot_.Add(l, kItlBuckets),
+        .ttft_prediction_ratio = &ttft_prediction_ratio_.Add(l, kRatioBuckets),
+        .tpot_prediction_ratio = &tpot_prediction_ratio_.Add(l, kRatioBuckets),
+        .slo_rejections_ttft = &slo_rejections_.Add(with("target", "ttft")),
+        .slo_rejections_tpot = &slo_rejections_.Add(with("target", "tpot")),
     });
   }
   return *m;

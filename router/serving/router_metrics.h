@@ -9,6 +9,11 @@
 //   weft_router_rejected_requests_total{code}   requests answered with an error status
 //   weft_router_requests_running                requests generating (prefill done)
 //   weft_router_requests_waiting                requests admitted, not yet generating
+//   weft_router_predicted_ttft_seconds, weft_router_predicted_tpot_seconds
+//                                               admission's predictions for admitted sequences
+//   weft_router_ttft_prediction_ratio, weft_router_tpot_prediction_ratio
+//                                               observed / predicted, per sequence (1 = exact)
+//   weft_router_slo_rejections_total{target}    requests refused (429) to protect a target
 //   weft_router_prompt_tokens_total, weft_router_generation_tokens_total,
 //   weft_router_cached_prompt_tokens_total      (prompt tokens served from a prefix cache)
 // Histogram buckets follow vLLM's, so that dashboards carry over.
@@ -45,6 +50,12 @@ struct ModelMetrics {
   prometheus::Counter* prompt_tokens;
   prometheus::Counter* generation_tokens;
   prometheus::Counter* cached_prompt_tokens;
+  prometheus::Histogram* predicted_ttft;
+  prometheus::Histogram* predicted_tpot;
+  prometheus::Histogram* ttft_prediction_ratio;
+  prometheus::Histogram* tpot_prediction_ratio;
+  prometheus::Counter* slo_rejections_ttft;
+  prometheus::Counter* slo_rejections_tpot;
 };
 
 class RouterMetrics {
@@ -74,6 +85,11 @@ class RouterMetrics {
   prometheus::Family<prometheus::Counter>& prompt_tokens_;
   prometheus::Family<prometheus::Counter>& generation_tokens_;
   prometheus::Family<prometheus::Counter>& cached_prompt_tokens_;
+  prometheus::Family<prometheus::Histogram>& predicted_ttft_;
+  prometheus::Family<prometheus::Histogram>& predicted_tpot_;
+  prometheus::Family<prometheus::Histogram>& ttft_prediction_ratio_;
+  prometheus::Family<prometheus::Histogram>& tpot_prediction_ratio_;
+  prometheus::Family<prometheus::Counter>& slo_rejections_;
 
   Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ModelMetrics>> models_ ABSL_GUARDED_BY(mu_);

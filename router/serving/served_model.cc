@@ -21,6 +21,7 @@ absl::StatusOr<std::shared_ptr<const ServedModel>> LoadServedModel(
     const weft::v1::RouterModelConfig& config) {
   auto model = std::make_shared<ServedModel>();
   model->model_dir = config.model_dir();
+  model->slo = config.slo();
   model->name =
       config.name().empty() ? checkpoint::ModelNameFromDir(config.model_dir()) : config.name();
   absl::StatusOr<std::unique_ptr<tokenizer::Tokenizer>> tok =

@@ -26,6 +26,7 @@ struct ServedModel {
   std::optional<chat::ChatTemplate> chat_template;
   int64_t max_model_len = 0;  // config.json's max_position_embeddings
   int64_t created = 0;        // unix seconds when the router loaded it
+  weft::v1::SloConfig slo;    // the model's latency targets (over the router's)
 };
 
 // Loads `config`'s model. A chat template that is present but cannot be

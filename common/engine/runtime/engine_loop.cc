@@ -187,13 +187,25 @@ bool EngineLoop::StepOnce() {
     load_.generated_tokens += static_cast<int64_t>(result->outputs.size());
   }
   // Load first: a callback may wake someone who reads it.
-  PublishLoad(seconds, prompt_tokens);
+  PublishLoad(seconds, prompt_tokens, static_cast<int32_t>(plan.chunks.size()));
   for (const SequenceOutput& out : result->outputs) Deliver(out);
   return true;
 }
 
-void EngineLoop::PublishLoad(double step_seconds, int64_t step_prompt_tokens) {
+void EngineLoop::PublishLoad(double step_seconds, int64_t step_prompt_tokens,
+                             int32_t batch_size) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (step_prompt_tokens == 0 && batch_size > 0) {
+    int bucket = 0;
+    while (bucket + 1 < kDecodeStepBuckets && (1 << bucket) < batch_size) ++bucket;
+    DecodeStepTime& t = load_.decode_step_times[bucket];
+    if (t.batch_size == 0) {
+      t = {static_cast<double>(batch_size), step_seconds};
+    } else {
+      t.batch_size = (1 - kEwma) * t.batch_size + kEwma * batch_size;
+      t.seconds = (1 - kEwma) * t.seconds + kEwma * step_seconds;
+    }
+  }
   ++load_.steps;
   load_.prompt_tokens += step_prompt_tokens;
   load_.step_seconds_ewma = load_.steps == 1

@@ -13,6 +13,7 @@
 #define WEFT_COMMON_ENGINE_RUNTIME_ENGINE_LOOP_H_
 
 #include <condition_variable>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -33,6 +34,15 @@ namespace weft::engine {
 
 using OutputCallback = std::function<void(const SequenceOutput&)>;
 
+// Decode-only steps (no prompt tokens) of batch sizes in (2^(i-1), 2^i]
+// for bucket i: their mean batch size and step time, exponentially weighted;
+// what the router predicts time per output token from.
+struct DecodeStepTime {
+  double batch_size = 0;  // 0: no step of this size measured yet
+  double seconds = 0;
+};
+inline constexpr int kDecodeStepBuckets = 12;  // batches up to 2048
+
 // What the services report as load and export as metrics.
 struct EngineLoad {
   int32_t running = 0;  // sequences with their prompt computed
@@ -43,6 +53,7 @@ struct EngineLoad {
   int32_t kv_blocks_cached = 0;  // prefix cache (reusable, counted free)
   double step_seconds_ewma = 0;
   double prefill_tokens_per_second_ewma = 0;
+  std::array<DecodeStepTime, kDecodeStepBuckets> decode_step_times{};
   // Counters since start.
   int64_t steps = 0;
   int64_t prompt_tokens = 0;         // computed prompt tokens
@@ -106,7 +117,7 @@ class EngineLoop {
   absl::Status StartOnLoop(ModelExecutor& ex, SequenceRequest request, SampledToken first,
                            const OutputCallback& on_output,
                            const std::function<void(absl::Status)>& on_started);
-  void PublishLoad(double step_seconds, int64_t step_prompt_tokens);
+  void PublishLoad(double step_seconds, int64_t step_prompt_tokens, int32_t batch_size);
   // KV figures of load_ from the executor; mu_ held.
   void RefreshKvLoadLocked();
 

@@ -95,6 +95,19 @@ TEST_F(EngineLoopTest, ConcurrentRequestsGetTheReferenceContinuations) {
   EXPECT_EQ(load.generated_tokens, static_cast<int64_t>(12 * n));
   EXPECT_GT(load.steps, 0);
   EXPECT_GT(load.prefill_tokens_per_second_ewma, 0);
+  // Decode-only steps ran with up to n sequences: their times are bucketed
+  // by batch size, each bucket's mean batch size within its range.
+  int measured = 0;
+  for (int b = 0; b < kDecodeStepBuckets; ++b) {
+    const DecodeStepTime& t = load.decode_step_times[b];
+    if (t.batch_size == 0) continue;
+    ++measured;
+    EXPECT_GT(t.seconds, 0);
+    EXPECT_LE(t.batch_size, 1 << b) << b;
+    EXPECT_GT(t.batch_size, b == 0 ? 0 : 1 << (b - 1)) << b;
+    EXPECT_LE(t.batch_size, static_cast<double>(n));
+  }
+  EXPECT_GT(measured, 0);
   EXPECT_EQ(loop.Add(Greedy(0, {1}, 1), [](const SequenceOutput&) {}).code(),
             absl::StatusCode::kOk);  // ids are reusable once finished
 }

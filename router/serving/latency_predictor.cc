@@ -1,0 +1,57 @@
+#include "router/serving/latency_predictor.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace weft::router {
+
+std::optional<absl::Duration> PredictTtft(const weft::v1::LoadReport& load,
+                                          const InstanceWork& outstanding,
+                                          int64_t uncached_prompt_tokens) {
+  const double rate = load.prefill_tokens_per_second();
+  if (!(rate > 0)) return std::nullopt;
+  const int64_t queued =
+      std::max(static_cast<int64_t>(load.waiting_prompt_tokens()), outstanding.prefill_tokens);
+  const double tokens = static_cast<double>(queued + std::max<int64_t>(uncached_prompt_tokens, 1));
+  return absl::Seconds(tokens / rate);
+}
+
+std::optional<double> StepSecondsAt(const weft::v1::LoadReport& load, double batch_size) {
+  std::vector<std::pair<double, double>> points;  // (batch size, seconds)
+  for (const weft::v1::DecodeStepTime& t : load.decode_step_times()) {
+    if (t.batch_size() > 0 && t.seconds() > 0) points.emplace_back(t.batch_size(), t.seconds());
+  }
+  if (points.empty()) {
+    if (load.recent_step_seconds() > 0) return load.recent_step_seconds();
+    return std::nullopt;
+  }
+  std::sort(points.begin(), points.end());
+  if (batch_size <= points.front().first) return points.front().second;
+  for (size_t i = 1; i < points.size(); ++i) {
+    const auto [b0, s0] = points[i - 1];
+    const auto [b1, s1] = points[i];
+    if (batch_size <= b1) {
+      if (b1 <= b0) return s1;
+      return s0 + (s1 - s0) * (batch_size - b0) / (b1 - b0);
+    }
+  }
+  // Past the largest measured batch: the slope of the last two points (not
+  // negative); with one point, the time stays flat.
+  const auto [bl, sl] = points.back();
+  if (points.size() < 2) return sl;
+  const auto [bp, sp] = points[points.size() - 2];
+  const double slope = bl > bp ? std::max(0.0, (sl - sp) / (bl - bp)) : 0.0;
+  return sl + slope * (batch_size - bl);
+}
+
+std::optional<absl::Duration> PredictTpot(const weft::v1::LoadReport& load,
+                                          const InstanceWork& outstanding) {
+  const int64_t reported =
+      static_cast<int64_t>(load.running_sequences()) + load.waiting_sequences();
+  const double batch = static_cast<double>(std::max(reported, outstanding.sequences) + 1);
+  std::optional<double> seconds = StepSecondsAt(load, batch);
+  if (!seconds.has_value()) return std::nullopt;
+  return absl::Seconds(*seconds);
+}
+
+}  // namespace weft::router
