@@ -320,6 +320,8 @@ weft::v1::LoadReport PrefillService::CurrentLoad() const {
   report.set_kv_blocks_total(static_cast<uint64_t>(load.kv_blocks_total));
   report.set_recent_step_seconds(load.step_seconds_ewma);
   report.set_prefill_tokens_per_second(load.prefill_tokens_per_second_ewma);
+  report.set_prefill_step_overhead_seconds(load.prefill_step_overhead_seconds);
+  report.set_prefill_seconds_per_token(load.prefill_seconds_per_token);
   return report;
 }
 

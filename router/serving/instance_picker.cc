@@ -22,6 +22,8 @@ std::string Ms(absl::Duration d) {
 
 struct PrefillChoice {
   const InstanceView* view = nullptr;
+  weft::v1::LoadReport load;  // as predicted from (a peer's measurements if unmeasured)
+  InstanceWork work;
   std::optional<absl::Duration> ttft;
   int64_t cached_tokens = 0;
   int64_t local_blocks = 0;
@@ -29,18 +31,30 @@ struct PrefillChoice {
 
 struct DecodeChoice {
   const InstanceView* view = nullptr;
+  weft::v1::LoadReport load;
+  InstanceWork work;
   std::optional<absl::Duration> tpot;
 };
 
+bool Measured(const weft::v1::LoadReport& load) {
+  return load.prefill_seconds_per_token() > 0 || load.prefill_tokens_per_second() > 0;
+}
+
+// Whether the instance has nothing queued or running that a request would
+// wait behind.
+bool Idle(const weft::v1::LoadReport& load, const InstanceWork& work) {
+  return load.waiting_prompt_tokens() == 0 && load.running_sequences() == 0 &&
+         load.waiting_sequences() == 0 && work.prefill_tokens == 0 && work.sequences == 0;
+}
+
 PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const OutstandingWork& work,
                             const PrefixIndex* prefixes, const PickRequest& request) {
-  // Peers' mean measured rate, for instances not measured yet.
-  double rate_sum = 0;
-  int rates = 0;
+  // A measured peer, for instances not measured yet.
+  const weft::v1::LoadReport* measured_peer = nullptr;
   for (const InstanceView& v : prefills) {
-    if (v.healthy && v.load.prefill_tokens_per_second() > 0) {
-      rate_sum += v.load.prefill_tokens_per_second();
-      ++rates;
+    if (v.healthy && Measured(v.load)) {
+      measured_peer = &v.load;
+      break;
     }
   }
   std::vector<uint64_t> hashes;
@@ -64,11 +78,14 @@ PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const Out
                                  std::max<int64_t>(prompt_tokens - 1, 0));
     }
     const InstanceWork w = work.Get(v.descriptor.instance_id());
-    weft::v1::LoadReport load = v.load;
-    if (!(load.prefill_tokens_per_second() > 0) && rates > 0) {
-      load.set_prefill_tokens_per_second(rate_sum / rates);
+    c.load = v.load;
+    c.work = w;
+    if (!Measured(c.load) && measured_peer != nullptr) {
+      c.load.set_prefill_tokens_per_second(measured_peer->prefill_tokens_per_second());
+      c.load.set_prefill_step_overhead_seconds(measured_peer->prefill_step_overhead_seconds());
+      c.load.set_prefill_seconds_per_token(measured_peer->prefill_seconds_per_token());
     }
-    c.ttft = PredictTtft(load, w, prompt_tokens - c.cached_tokens);
+    c.ttft = PredictTtft(c.load, w, prompt_tokens - c.cached_tokens);
     const int64_t queued =
         std::max(static_cast<int64_t>(v.load.waiting_prompt_tokens()), w.prefill_tokens);
     const std::tuple<double, int64_t, int64_t> key{
@@ -103,12 +120,12 @@ DecodeChoice ChooseDecode(const std::vector<InstanceView>& decodes, const Outsta
   for (const InstanceView& v : decodes) {
     if (!v.healthy || (require_room && !has_room(v))) continue;
     const InstanceWork w = work.Get(v.descriptor.instance_id());
-    DecodeChoice c{.view = &v, .tpot = PredictTpot(v.load, w)};
+    DecodeChoice c{.view = &v, .load = v.load, .work = w, .tpot = PredictTpot(v.load, w)};
     if (!c.tpot.has_value() && measured_peer != nullptr) {
-      weft::v1::LoadReport borrowed = *measured_peer;
-      borrowed.set_running_sequences(v.load.running_sequences());
-      borrowed.set_waiting_sequences(v.load.waiting_sequences());
-      c.tpot = PredictTpot(borrowed, w);
+      c.load = *measured_peer;
+      c.load.set_running_sequences(v.load.running_sequences());
+      c.load.set_waiting_sequences(v.load.waiting_sequences());
+      c.tpot = PredictTpot(c.load, w);
     }
     const int64_t sequences = std::max(
         static_cast<int64_t>(v.load.running_sequences() + v.load.waiting_sequences()), w.sequences);
@@ -147,15 +164,20 @@ absl::StatusOr<RouteDecision> InstancePicker::Pick(const PickRequest& request,
     return absl::UnavailableError(
         absl::StrCat("no healthy decode instance serves ", request.model));
   }
+  // On an idle instance a predicted miss is not the load's doing: such a
+  // request is admitted (refusing it could not help it, and would starve
+  // the instance of the measurements that correct a pessimistic
+  // prediction). Elsewhere a predicted miss is refused.
   if (request.slo.ttft.has_value() && prefill.ttft.has_value() &&
-      *prefill.ttft > *request.slo.ttft) {
+      *prefill.ttft > *request.slo.ttft && !Idle(prefill.load, prefill.work)) {
     // The queue ahead must shrink by the excess before a retry can fit.
     if (rejection != nullptr) *rejection = {"ttft", *prefill.ttft - *request.slo.ttft};
     return absl::ResourceExhaustedError(
         absl::StrCat("time to first token would be ", Ms(*prefill.ttft), " on the least loaded ",
                      "prefill instance, over the ", Ms(*request.slo.ttft), " target"));
   }
-  if (request.slo.tpot.has_value() && decode.tpot.has_value() && *decode.tpot > *request.slo.tpot) {
+  if (request.slo.tpot.has_value() && decode.tpot.has_value() && *decode.tpot > *request.slo.tpot &&
+      !Idle(decode.load, decode.work)) {
     // Batches shrink as sequences finish: one step time per missing
     // millisecond is no measure, so a second, the shortest Retry-After.
     if (rejection != nullptr) *rejection = {"tpot", absl::Seconds(1)};

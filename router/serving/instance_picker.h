@@ -19,7 +19,10 @@
 // against both targets. When a target is set and even that pair is
 // predicted to miss it, the request is refused at once (ResourceExhausted,
 // with how long to wait before retrying) instead of queued to miss it.
-// Without a prediction (nothing measured anywhere yet) a request is admitted.
+// Without a prediction (nothing measured anywhere yet) a request is admitted,
+// and so is one predicted to miss on an idle instance (the miss is not the
+// load's doing; refusing it would also stop the measurements that correct
+// the prediction).
 #ifndef WEFT_ROUTER_SERVING_INSTANCE_PICKER_H_
 #define WEFT_ROUTER_SERVING_INSTANCE_PICKER_H_
 

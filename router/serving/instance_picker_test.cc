@@ -151,6 +151,24 @@ TEST_F(InstancePickerTest, RefusesWhenEvenTheBestPairWouldMissATarget) {
   EXPECT_TRUE(d.ok()) << d.status();
 }
 
+TEST_F(InstancePickerTest, AnIdleInstanceTakesARequestPredictedToMissAnyway) {
+  Prefill("p0", 1000, 0);
+  Decode("d0", 0, 0.200, 0.300);
+  // 2000 tokens take 2 s, over the 1 s target even with nothing queued; one
+  // token every 200 ms, over 100 ms with nothing running.
+  absl::StatusOr<RouteDecision> d =
+      Pick(Prompt(2000), {.ttft = absl::Seconds(1), .tpot = absl::Milliseconds(100)});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->predicted_ttft, absl::Seconds(2));
+  // Once it is busy, the next one is refused.
+  work_.Add("p0", {.prefill_tokens = 2000, .sequences = 0});
+  EXPECT_EQ(Pick(Prompt(2000), {.ttft = absl::Seconds(1)}).status().code(),
+            absl::StatusCode::kResourceExhausted);
+  work_.Add("d0", {.prefill_tokens = 0, .sequences = 1});
+  EXPECT_EQ(Pick(Prompt(10), {.tpot = absl::Milliseconds(100)}).status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(InstancePickerTest, UnmeasuredInstancesBorrowTheirPeersMeasurements) {
   Prefill("p0", 1000, 1000);
   Prefill("p1", 0, 0);  // fresh: nothing measured, predicted at the peers' rate

@@ -8,11 +8,15 @@ namespace weft::router {
 std::optional<absl::Duration> PredictTtft(const weft::v1::LoadReport& load,
                                           const InstanceWork& outstanding,
                                           int64_t uncached_prompt_tokens) {
-  const double rate = load.prefill_tokens_per_second();
-  if (!(rate > 0)) return std::nullopt;
   const int64_t queued =
       std::max(static_cast<int64_t>(load.waiting_prompt_tokens()), outstanding.prefill_tokens);
   const double tokens = static_cast<double>(queued + std::max<int64_t>(uncached_prompt_tokens, 1));
+  if (load.prefill_seconds_per_token() > 0) {
+    return absl::Seconds(load.prefill_step_overhead_seconds() +
+                         tokens * load.prefill_seconds_per_token());
+  }
+  const double rate = load.prefill_tokens_per_second();
+  if (!(rate > 0)) return std::nullopt;
   return absl::Seconds(tokens / rate);
 }
 

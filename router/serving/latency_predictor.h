@@ -2,8 +2,9 @@
 // instance's last load report and the work the router has sent it since
 // (Mooncake-style early rejection needs a prediction before admission):
 //
-//   TTFT on a prefill instance = (prompt tokens queued there + the new
-//       prompt's tokens not cached) / the instance's measured prefill rate.
+//   TTFT on a prefill instance = the instance's fitted step overhead +
+//       (prompt tokens queued there + the new prompt's tokens not cached) x
+//       its fitted time per token (or / its measured rate, before a fit).
 //       Queued tokens are the larger of what the instance reported and what
 //       this router has outstanding there (the report lags; other routers'
 //       work is only in the report).

@@ -27,6 +27,10 @@ TEST(LatencyPredictorTest, TtftIsQueuedPlusUncachedTokensOverTheMeasuredRate) {
   EXPECT_EQ(PredictTtft(load, {.prefill_tokens = 900}, 100), absl::Seconds(1));
   // A fully cached prompt still computes a token.
   EXPECT_EQ(PredictTtft(load, {}, 0), absl::Milliseconds(401));
+  // A fitted step cost takes precedence over the rate.
+  load.set_prefill_step_overhead_seconds(0.010);
+  load.set_prefill_seconds_per_token(0.0005);
+  EXPECT_EQ(PredictTtft(load, {}, 100), absl::Milliseconds(260));
 }
 
 TEST(LatencyPredictorTest, StepTimeInterpolatesAndExtrapolatesOverBatchSize) {

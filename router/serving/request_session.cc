@@ -235,7 +235,8 @@ class Session final : public std::enable_shared_from_this<Session> {
       if (!c.first_token.has_value()) {
         c.first_token = now;
         if (c.predicted_ttft.has_value() && *c.predicted_ttft > absl::ZeroDuration()) {
-          metrics_.ttft_prediction_ratio->Observe((now - request_.received) / *c.predicted_ttft);
+          metrics_.ttft_prediction_ratio->Observe(
+              absl::FDivDuration(now - request_.received, *c.predicted_ttft));
         }
       }
       c.last_token = now;
@@ -278,7 +279,7 @@ class Session final : public std::enable_shared_from_this<Session> {
       if (status.ok() && c.tokens > 1 && c.predicted_tpot.has_value() &&
           *c.predicted_tpot > absl::ZeroDuration()) {
         const absl::Duration tpot = (*c.last_token - *c.first_token) / (c.tokens - 1);
-        metrics_.tpot_prediction_ratio->Observe(tpot / *c.predicted_tpot);
+        metrics_.tpot_prediction_ratio->Observe(absl::FDivDuration(tpot, *c.predicted_tpot));
       }
       if (status.ok() || absl::IsDeadlineExceeded(status)) {
         if (!c.finish.has_value()) c.finish = FinishReason::kAbort;

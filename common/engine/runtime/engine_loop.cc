@@ -192,8 +192,7 @@ bool EngineLoop::StepOnce() {
   return true;
 }
 
-void EngineLoop::PublishLoad(double step_seconds, int64_t step_prompt_tokens,
-                             int32_t batch_size) {
+void EngineLoop::PublishLoad(double step_seconds, int64_t step_prompt_tokens, int32_t batch_size) {
   std::lock_guard<std::mutex> lock(mu_);
   if (step_prompt_tokens == 0 && batch_size > 0) {
     int bucket = 0;
@@ -212,6 +211,9 @@ void EngineLoop::PublishLoad(double step_seconds, int64_t step_prompt_tokens,
                                 ? step_seconds
                                 : (1 - kEwma) * load_.step_seconds_ewma + kEwma * step_seconds;
   if (step_prompt_tokens > 0 && step_seconds > 0) {
+    prefill_cost_.Add(step_prompt_tokens, step_seconds);
+    load_.prefill_step_overhead_seconds = prefill_cost_.overhead_seconds();
+    load_.prefill_seconds_per_token = prefill_cost_.seconds_per_token();
     const double rate = static_cast<double>(step_prompt_tokens) / step_seconds;
     load_.prefill_tokens_per_second_ewma =
         load_.prefill_tokens_per_second_ewma == 0

@@ -12,8 +12,8 @@
 #ifndef WEFT_COMMON_ENGINE_RUNTIME_ENGINE_LOOP_H_
 #define WEFT_COMMON_ENGINE_RUNTIME_ENGINE_LOOP_H_
 
-#include <condition_variable>
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/engine/executor/model_executor.h"
+#include "common/engine/runtime/prefill_cost_model.h"
 #include "common/engine/runtime/scheduler.h"
 
 namespace weft::engine {
@@ -53,6 +54,9 @@ struct EngineLoad {
   int32_t kv_blocks_cached = 0;  // prefix cache (reusable, counted free)
   double step_seconds_ewma = 0;
   double prefill_tokens_per_second_ewma = 0;
+  // Fitted prefill step cost (PrefillCostModel); 0 until fitted.
+  double prefill_step_overhead_seconds = 0;
+  double prefill_seconds_per_token = 0;
   std::array<DecodeStepTime, kDecodeStepBuckets> decode_step_times{};
   // Counters since start.
   int64_t steps = 0;
@@ -132,6 +136,7 @@ class EngineLoop {
   std::deque<std::function<void(ModelExecutor&)>> commands_;  // guarded by mu_
   bool stopping_ = false;                                     // guarded by mu_
   EngineLoad load_;                                           // guarded by mu_
+  PrefillCostModel prefill_cost_;                             // guarded by mu_
   std::thread thread_;
 };
 
