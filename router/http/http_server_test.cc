@@ -1,6 +1,7 @@
 // HttpServer over real loopback sockets, driven by HttpTestClient.
 #include "router/http/http_server.h"
 
+#include <dirent.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -689,6 +690,71 @@ TEST(HttpServerTest, SeveralEventThreads) {
     }
   }
   EXPECT_EQ(server->num_connections(), 9);
+}
+
+}  // namespace
+}  // namespace weft::router::http
+
+namespace weft::router::http {
+namespace {
+
+int ThreadsInProcess() {
+  int n = 0;
+  if (DIR* dir = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+  }
+  return n;
+}
+
+// The router must hold at least 1,000 concurrent streaming responses
+// without a thread per connection: 1,200 clients each hold an open event
+// stream while events are written to all of them from one thread.
+TEST(HttpServerTest, HoldsOverAThousandConcurrentStreamsOnAFewThreads) {
+  constexpr int kStreams = 1200;
+  constexpr int kEvents = 3;
+  Inbox inbox;
+  HttpServerOptions options;
+  options.event_threads = 2;
+  std::unique_ptr<HttpServer> server = StartServer(inbox.Handler(), options);
+  ASSERT_NE(server, nullptr);
+  const int threads_before = ThreadsInProcess();
+  std::vector<std::unique_ptr<HttpTestClient>> clients;
+  std::vector<std::shared_ptr<HttpResponder>> responders;
+  for (int i = 0; i < kStreams; ++i) {
+    clients.push_back(Connect(*server, absl::Seconds(60)));
+    ASSERT_NE(clients.back(), nullptr) << i;
+    ASSERT_TRUE(clients.back()->Send("GET /stream HTTP/1.1\r\nHost: h\r\n\r\n").ok());
+    Inbox::Item item = inbox.Next();
+    ASSERT_NE(item.responder, nullptr) << i;
+    ASSERT_TRUE(item.responder->StartStream(200, {{"Content-Type", std::string(kSseContentType)}}));
+    responders.push_back(std::move(item.responder));
+  }
+  for (int i = 0; i < kStreams; ++i) {
+    absl::StatusOr<TestResponse> head = clients[i]->ReadHead();
+    ASSERT_TRUE(head.ok()) << i << ": " << head.status();
+    ASSERT_EQ(head->status, 200);
+  }
+  // All open at once; no thread per connection.
+  EXPECT_EQ(server->num_connections(), kStreams);
+  EXPECT_LE(ThreadsInProcess(), threads_before + 4);
+  for (int e = 0; e < kEvents; ++e) {
+    const std::string event = SseEvent(absl::StrCat("{\"n\":", e, "}"));
+    for (const auto& r : responders) ASSERT_TRUE(r->Write(event));
+    for (int i = 0; i < kStreams; ++i) {
+      absl::StatusOr<std::string> chunk = clients[i]->ReadChunk();
+      ASSERT_TRUE(chunk.ok()) << i << ": " << chunk.status();
+      ASSERT_EQ(*chunk, event) << i;
+    }
+  }
+  for (const auto& r : responders) ASSERT_TRUE(r->Finish());
+  for (int i = 0; i < kStreams; ++i) {
+    absl::StatusOr<std::string> chunk = clients[i]->ReadChunk();
+    ASSERT_TRUE(chunk.ok()) << i << ": " << chunk.status();
+    EXPECT_EQ(*chunk, "");
+  }
 }
 
 }  // namespace
