@@ -33,9 +33,12 @@ if ! [[ "$num_prefill" =~ ^[1-9][0-9]?$ && "$num_decode" =~ ^[1-9][0-9]?$ ]]; th
   echo "--prefill and --decode take a count from 1 to 99" >&2; exit 2
 fi
 scripts/install-deps.sh
-bazel build //router:weft-router //prefill:weft-prefill //decode:weft-decode \
+# Serving runs optimised; the check shares the test build's cache.
+build_flags=(--config=opt)
+[[ "$mode" == check ]] && build_flags=()
+bazel build "${build_flags[@]}" //router:weft-router //prefill:weft-prefill //decode:weft-decode \
   //kvcache:weft-kvcache //common/healthcheck:weft-healthcheck
-bin="$(bazel info bazel-bin 2>/dev/null)"
+bin="$(bazel info "${build_flags[@]}" bazel-bin 2>/dev/null)"
 state=.cache/stack
 mkdir -p "$state"
 rm -f "$state"/*.ready "$state"/*.log "$state"/*.textproto
