@@ -55,6 +55,11 @@ http::HttpServerOptions ServerOptions(const weft::v1::RouterConfig& c, std::stri
   if (l.max_headers() > 0) o.max_headers = static_cast<int>(l.max_headers());
   if (l.max_header_bytes() > 0) o.max_header_bytes = l.max_header_bytes();
   if (l.max_connections() > 0) o.max_connections = static_cast<int>(l.max_connections());
+  // Even requests the HTTP layer refuses get OpenAI's error shape.
+  o.error_body = [](int status, absl::string_view message) {
+    return http::ErrorBody{.content_type = "application/json",
+                           .body = openai::HttpLayerError(status, std::string(message)).ToJson()};
+  };
   return o;
 }
 

@@ -239,10 +239,7 @@ void Connection::Resume() {
 }
 
 void Connection::SendErrorAndClose(int status, absl::string_view message) {
-  const std::string body = absl::StrCat(message, "\n");
-  absl::StrAppend(&out_, "HTTP/1.1 ", status, " ", ReasonPhrase(status),
-                  "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ", body.size(),
-                  "\r\nConnection: close\r\n\r\n", body);
+  out_ += FormatErrorResponse(options_.error_body, status, message);
   state_ = State::kClosing;
   SetDeadline(absl::Now() + options_.idle_timeout);
   FlushOutput();

@@ -32,6 +32,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "router/http/error_response.h"
 #include "router/http/event_loop.h"
 #include "router/http/http_request_parser.h"
 #include "router/http/http_responder.h"
@@ -45,6 +46,7 @@ struct ConnectionOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   size_t max_pending_output_bytes = 4 << 20;
   absl::Duration linger_timeout = absl::Seconds(2);
+  ErrorBodyFormatter error_body;  // empty: plain text
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -26,9 +26,6 @@ namespace weft::router::http {
 namespace {
 
 constexpr int kMaxAcceptsPerEvent = 256;
-constexpr absl::string_view kTooManyConnectionsResponse =
-    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-    "Content-Length: 21\r\nConnection: close\r\n\r\ntoo many connections\n";
 
 // Splits "host:port" / "[v6host]:port".
 absl::Status SplitAddress(const std::string& address, std::string* host, std::string* port) {
@@ -179,6 +176,9 @@ HttpServer::HttpServer(const HttpServerOptions& options, HttpHandler handler, in
   connection_options_.header_timeout = options.header_timeout;
   connection_options_.idle_timeout = options.idle_timeout;
   connection_options_.max_pending_output_bytes = options.max_pending_output_bytes;
+  connection_options_.error_body = options.error_body;
+  too_many_connections_response_ =
+      FormatErrorResponse(options.error_body, 503, "too many connections");
   spare_fd_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
@@ -212,7 +212,7 @@ void HttpServer::OnAcceptable() {
       return;
     }
     if (num_connections_.load(std::memory_order_relaxed) >= options_.max_connections) {
-      (void)!send(fd, kTooManyConnectionsResponse.data(), kTooManyConnectionsResponse.size(),
+      (void)!send(fd, too_many_connections_response_.data(), too_many_connections_response_.size(),
                   MSG_NOSIGNAL);
       close(fd);
       continue;

@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "common/base/mutex.h"
 #include "router/http/connection.h"
+#include "router/http/error_response.h"
 #include "router/http/event_loop.h"
 #include "router/http/http_request.h"
 #include "router/http/http_responder.h"
@@ -66,6 +67,9 @@ struct HttpServerOptions {
   // Connections beyond this are answered 503 and closed.
   int max_connections = 10000;
   int listen_backlog = 1024;
+  // Bodies of the errors the server answers itself (malformed or over-limit
+  // requests, timeouts, too many connections); empty: plain text.
+  ErrorBodyFormatter error_body;
 };
 
 class HttpServer {
@@ -111,6 +115,7 @@ class HttpServer {
   const HttpServerOptions options_;
   const HttpHandler handler_;
   ConnectionOptions connection_options_;
+  std::string too_many_connections_response_;
   const int port_;
   int listen_fd_;      // accepted on the first loop
   int spare_fd_ = -1;  // released to shed connections when out of descriptors

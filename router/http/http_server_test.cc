@@ -676,6 +676,33 @@ TEST(HttpServerTest, MaxConnections) {
   ASSERT_TRUE(Connect(*server)->Get("/").ok());
 }
 
+TEST(HttpServerTest, ErrorsTheServerAnswersItselfUseTheFormatter) {
+  HttpServerOptions options;
+  options.max_body_bytes = 8;
+  options.max_connections = 1;
+  options.error_body = [](int status, absl::string_view message) {
+    return ErrorBody{
+        .content_type = "application/json",
+        .body = absl::StrCat("{\"status\":", status, ",\"message\":\"", message, "\"}")};
+  };
+  std::unique_ptr<HttpServer> server = StartServer(EchoHandler(), options);
+  std::unique_ptr<HttpTestClient> client = Connect(*server);
+  ASSERT_TRUE(client->Send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n").ok());
+  absl::StatusOr<TestResponse> response = client->ReadResponse();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_EQ(response->Header("Content-Type"), "application/json");
+  EXPECT_THAT(response->body, StartsWith("{\"status\":413,\"message\":\"request body larger"));
+  client.reset();
+  ASSERT_TRUE(WaitUntil([&] { return server->num_connections() == 0; }));
+  std::unique_ptr<HttpTestClient> a = Connect(*server);
+  ASSERT_TRUE(a->Get("/").ok());
+  absl::StatusOr<TestResponse> refused = Connect(*server)->ReadResponse();
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->body, "{\"status\":503,\"message\":\"too many connections\"}");
+}
+
 TEST(HttpServerTest, SeveralEventThreads) {
   HttpServerOptions options;
   options.event_threads = 3;

@@ -64,9 +64,12 @@ ApiError MethodNotAllowed(absl::string_view method, absl::string_view path) {
               "invalid_request_error");
 }
 
-ApiError RequestTooLarge(size_t limit_bytes) {
-  return Make(413, absl::StrCat("The request body is larger than ", limit_bytes, " bytes."),
-              "invalid_request_error", "request_too_large");
+ApiError HttpLayerError(int status, std::string message) {
+  if (status >= 500) return Make(status, std::move(message), "server_error");
+  if (status == 413) {
+    return Make(status, std::move(message), "invalid_request_error", "request_too_large");
+  }
+  return Make(status, std::move(message), "invalid_request_error");
 }
 
 ApiError RateLimited(std::string message) {

@@ -58,13 +58,17 @@ ApiError UnknownUrl(absl::string_view method, absl::string_view path);
 ApiError MethodNotAllowed(absl::string_view method, absl::string_view path);
 // 401 invalid_api_key: no API key, or not one of the configured keys.
 ApiError Unauthorized(std::string message);
-// 413: the body is over `limit_bytes`.
-ApiError RequestTooLarge(size_t limit_bytes);
 // 429: admission control refused the request; `message` says why.
 ApiError RateLimited(std::string message);
 // 500 / 503.
 ApiError InternalError(std::string message);
 ApiError ServiceUnavailable(std::string message);
+
+// An error the HTTP layer answers before the API sees the request (413 body
+// too large, 431 headers too large, 400 malformed HTTP, 408, 503 too many
+// connections, ...): `status` with `message`; 4xx are invalid_request_error
+// (413: code request_too_large), 5xx server_error.
+ApiError HttpLayerError(int status, std::string message);
 
 // `text` for quoting in a message: at most 64 bytes, then "...".
 std::string Abbreviate(absl::string_view text);
