@@ -166,6 +166,28 @@ absl::StatusOr<Value> FromJsonImpl(const Json& json, int depth) {
   }
 }
 
+// json.dumps' two-character escapes; nullptr for any other character.
+const char* ShortJsonEscape(char32_t c) {
+  switch (c) {
+    case '"':
+      return "\\\"";
+    case '\\':
+      return "\\\\";
+    case '\n':
+      return "\\n";
+    case '\r':
+      return "\\r";
+    case '\t':
+      return "\\t";
+    case '\b':
+      return "\\b";
+    case '\f':
+      return "\\f";
+    default:
+      return nullptr;
+  }
+}
+
 void AppendJsonString(absl::string_view s, bool ensure_ascii, std::string* out) {
   out->push_back('"');
   auto hex4 = [out](unsigned v) {
@@ -176,70 +198,26 @@ void AppendJsonString(absl::string_view s, bool ensure_ascii, std::string* out) 
   if (!ensure_ascii) {
     for (const char ch : s) {
       const unsigned char c = static_cast<unsigned char>(ch);
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        case '\b':
-          out->append("\\b");
-          break;
-        case '\f':
-          out->append("\\f");
-          break;
-        default:
-          if (c < 0x20) {
-            hex4(c);
-          } else {
-            out->push_back(ch);
-          }
+      if (const char* escape = ShortJsonEscape(c)) {
+        out->append(escape);
+      } else if (c < 0x20) {
+        hex4(c);
+      } else {
+        out->push_back(ch);
       }
     }
   } else {
     for (const char32_t c : py::Decode(s)) {
-      switch (c) {
-        case '"':
-          out->append("\\\"");
-          break;
-        case '\\':
-          out->append("\\\\");
-          break;
-        case '\n':
-          out->append("\\n");
-          break;
-        case '\r':
-          out->append("\\r");
-          break;
-        case '\t':
-          out->append("\\t");
-          break;
-        case '\b':
-          out->append("\\b");
-          break;
-        case '\f':
-          out->append("\\f");
-          break;
-        default:
-          if (c >= 0x20 && c <= 0x7e) {
-            out->push_back(static_cast<char>(c));
-          } else if (c < 0x10000) {
-            hex4(c);
-          } else {
-            const char32_t v = c - 0x10000;
-            hex4(0xd800 | (v >> 10));
-            hex4(0xdc00 | (v & 0x3ff));
-          }
+      if (const char* escape = ShortJsonEscape(c)) {
+        out->append(escape);
+      } else if (c >= 0x20 && c <= 0x7e) {
+        out->push_back(static_cast<char>(c));
+      } else if (c < 0x10000) {
+        hex4(c);
+      } else {
+        const char32_t v = c - 0x10000;
+        hex4(0xd800 | (v >> 10));
+        hex4(0xdc00 | (v & 0x3ff));
       }
     }
   }
