@@ -39,12 +39,24 @@ std::optional<double> StepSecondsAt(const weft::v1::LoadReport& load, double bat
       return s0 + (s1 - s0) * (batch_size - b0) / (b1 - b0);
     }
   }
-  // Past the largest measured batch: the slope of the last two points (not
-  // negative); with one point, the time stays flat.
+  // Past the largest measured batch: the least-squares slope over all the
+  // measured sizes (the last two alone are too noisy to extrapolate far),
+  // never negative; with one point, the time stays flat.
   const auto [bl, sl] = points.back();
   if (points.size() < 2) return sl;
-  const auto [bp, sp] = points[points.size() - 2];
-  const double slope = bl > bp ? std::max(0.0, (sl - sp) / (bl - bp)) : 0.0;
+  double mb = 0, ms = 0;
+  for (const auto& [b, s] : points) {
+    mb += b;
+    ms += s;
+  }
+  mb /= static_cast<double>(points.size());
+  ms /= static_cast<double>(points.size());
+  double cov = 0, var = 0;
+  for (const auto& [b, s] : points) {
+    cov += (b - mb) * (s - ms);
+    var += (b - mb) * (b - mb);
+  }
+  const double slope = var > 0 ? std::max(0.0, cov / var) : 0.0;
   return sl + slope * (batch_size - bl);
 }
 

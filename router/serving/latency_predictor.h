@@ -11,8 +11,8 @@
 //   TPOT on a decode instance = its measured decode step time at the batch
 //       size it would have with the sequence added (every running sequence
 //       gets one token per step): interpolated between the batch sizes it
-//       has measured, extrapolated linearly past the largest (never below
-//       the largest measured time).
+//       has measured, extrapolated past the largest along the least-squares
+//       line of all of them (never below the largest measured time).
 //
 // No measurement yet (a fresh instance): no prediction.
 #ifndef WEFT_ROUTER_SERVING_LATENCY_PREDICTOR_H_

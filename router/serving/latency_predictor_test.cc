@@ -39,7 +39,8 @@ TEST(LatencyPredictorTest, StepTimeInterpolatesAndExtrapolatesOverBatchSize) {
   EXPECT_DOUBLE_EQ(*StepSecondsAt(load, 0.5), 0.010);  // never below the smallest measured
   EXPECT_NEAR(*StepSecondsAt(load, 4.5), 0.015, 1e-12);
   EXPECT_NEAR(*StepSecondsAt(load, 12), 0.025, 1e-12);
-  EXPECT_NEAR(*StepSecondsAt(load, 32), 0.050, 1e-12);  // slope of the last two
+  // The least-squares slope of (1, 10), (8, 20), (16, 30) ms: 0.15 / 112.667 s.
+  EXPECT_NEAR(*StepSecondsAt(load, 32), 0.030 + 16 * (0.15 / (338.0 / 3)), 1e-9);
   // One measured size: flat. None: the overall recent step time, or nothing.
   EXPECT_DOUBLE_EQ(*StepSecondsAt(Decode({{4, 0.02}}), 64), 0.02);
   weft::v1::LoadReport recent;
