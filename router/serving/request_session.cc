@@ -103,16 +103,24 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void Start() {
+    // What each choice runs (fixed at construction), read once under the lock.
+    std::vector<std::pair<int32_t, int32_t>> plan;  // prompt, choice within it
+    int64_t prompt_tokens = 0;
+    {
+      MutexLock lock(&mu_);
+      prompt_tokens = usage_.prompt_tokens;
+      for (const Choice& c : choices_) plan.emplace_back(c.prompt, c.choice);
+    }
     metrics_.waiting->Increment();
-    metrics_.prompt_tokens->Increment(static_cast<double>(usage_.prompt_tokens));
+    metrics_.prompt_tokens->Increment(static_cast<double>(prompt_tokens));
     std::weak_ptr<Session> weak = weak_from_this();
     responder_->OnClose([weak] {
       if (auto s = weak.lock()) s->ClientGone();
     });
     const absl::Time deadline = request_.received + context_.request_timeout;
     const std::string base_id = openai::NewResponseId("");
-    for (size_t i = 0; i < choices_.size(); ++i) {
-      const PreparedPrompt& prompt = request_.prompts[choices_[i].prompt];
+    for (size_t i = 0; i < plan.size(); ++i) {
+      const PreparedPrompt& prompt = request_.prompts[plan[i].first];
       SloRejection rejection;
       absl::StatusOr<RouteDecision> decision = context_.picker->Pick({.model = request_.model->name,
                                                                       .tenant = request_.tenant,
@@ -140,14 +148,13 @@ class Session final : public std::enable_shared_from_this<Session> {
       if (decision->predicted_tpot.has_value()) {
         metrics_.predicted_tpot->Observe(absl::ToDoubleSeconds(*decision->predicted_tpot));
       }
-      SequenceSpec spec{
-          .request_id = absl::StrCat(base_id, "-", i),
-          .model = request_.model->name,
-          .tenant = request_.tenant,
-          .prompt = prompt.tokens,
-          .sampling = ToProto(request_.request, prompt.max_tokens, choices_[i].choice),
-          .deadline = deadline,
-          .reserve_timeout = context_.reserve_timeout};
+      SequenceSpec spec{.request_id = absl::StrCat(base_id, "-", i),
+                        .model = request_.model->name,
+                        .tenant = request_.tenant,
+                        .prompt = prompt.tokens,
+                        .sampling = ToProto(request_.request, prompt.max_tokens, plan[i].second),
+                        .deadline = deadline,
+                        .reserve_timeout = context_.reserve_timeout};
       const InstanceWork work{.prefill_tokens = static_cast<int64_t>(prompt.tokens.size()),
                               .sequences = 1};
       context_.work->Add(route->prefill.instance_id(), work);
