@@ -48,6 +48,12 @@ RouterRegistration::Options FastOptions() {
   return options;
 }
 
+// A loopback port nothing listens on: one a router bound and released.
+int FreePort() {
+  TestRouter router;
+  return router.ok() ? router.port() : 0;
+}
+
 class RouterRegistrationTest : public ::testing::Test {
  protected:
   std::unique_ptr<RouterRegistration> MakeRegistration(
@@ -103,12 +109,8 @@ TEST_F(RouterRegistrationTest, RegistersHeartbeatsLoadAndDeregistersOnStop) {
 }
 
 TEST_F(RouterRegistrationTest, JoinsARouterThatStartsLater) {
-  int port = 0;
-  {
-    TestRouter placeholder;  // only to find a free port
-    ASSERT_TRUE(placeholder.ok());
-    port = placeholder.port();
-  }
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
   auto registration = MakeRegistration(absl::StrCat("127.0.0.1:", port), Prefill("p1"));
   registration->Start();  // returns although no router is up
   ASSERT_TRUE(Eventually([&] { return registration->registration_failures() >= 3; }));
@@ -187,12 +189,8 @@ TEST_F(RouterRegistrationTest, TwoInstancesRegisterSideBySide) {
 }
 
 TEST_F(RouterRegistrationTest, StopWakesABackoffWaitAtOnce) {
-  int port = 0;
-  {
-    TestRouter placeholder;
-    ASSERT_TRUE(placeholder.ok());
-    port = placeholder.port();
-  }
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
   RouterRegistration::Options options = FastOptions();
   options.initial_backoff = absl::Hours(1);  // a sleep would hang the test
   options.max_backoff = absl::Hours(1);

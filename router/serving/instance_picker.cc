@@ -47,8 +47,34 @@ bool Idle(const weft::v1::LoadReport& load, const InstanceWork& work) {
          load.waiting_sequences() == 0 && work.prefill_tokens == 0 && work.sequences == 0;
 }
 
+// The prompt's block hashes, computed once per pick, and how many leading
+// blocks any instance holds.
+struct PromptBlocks {
+  int32_t block_size = 0;  // 0: no prefix routing
+  std::vector<uint64_t> hashes;
+  int64_t any_blocks = 0;
+};
+
+PromptBlocks HashPrompt(const std::vector<InstanceView>& prefills, const PrefixIndex* prefixes,
+                        const PickRequest& request) {
+  PromptBlocks out;
+  if (prefixes == nullptr) return out;
+  for (const InstanceView& v : prefills) {
+    if (v.healthy && v.descriptor.kv_block_size_tokens() > 0) {
+      out.block_size = static_cast<int32_t>(v.descriptor.kv_block_size_tokens());
+      break;
+    }
+  }
+  if (out.block_size == 0) return out;
+  out.hashes =
+      PrefixIndex::BlockHashes(request.model, request.tenant, request.prompt, out.block_size);
+  out.any_blocks = prefixes->MatchAny(out.hashes);
+  return out;
+}
+
 PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const OutstandingWork& work,
-                            const PrefixIndex* prefixes, const PickRequest& request) {
+                            const PrefixIndex* prefixes, const PromptBlocks& prompt_blocks,
+                            const PickRequest& request) {
   // A measured peer, for instances not measured yet.
   const weft::v1::LoadReport* measured_peer = nullptr;
   for (const InstanceView& v : prefills) {
@@ -57,8 +83,6 @@ PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const Out
       break;
     }
   }
-  std::vector<uint64_t> hashes;
-  int64_t any_blocks = 0;
   PrefillChoice best;
   std::tuple<double, int64_t, int64_t> best_key;
   const auto prompt_tokens = static_cast<int64_t>(request.prompt.size());
@@ -66,12 +90,9 @@ PrefillChoice ChoosePrefill(const std::vector<InstanceView>& prefills, const Out
     if (!v.healthy) continue;
     const int32_t block = static_cast<int32_t>(v.descriptor.kv_block_size_tokens());
     PrefillChoice c{.view = &v};
-    if (prefixes != nullptr && block > 0) {
-      if (hashes.empty()) {
-        hashes = PrefixIndex::BlockHashes(request.model, request.tenant, request.prompt, block);
-        any_blocks = prefixes->MatchAny(hashes);
-      }
-      c.local_blocks = prefixes->Match(v.descriptor.instance_id(), hashes);
+    if (prefixes != nullptr && block > 0 && block == prompt_blocks.block_size) {
+      c.local_blocks = prefixes->Match(v.descriptor.instance_id(), prompt_blocks.hashes);
+      const int64_t any_blocks = prompt_blocks.any_blocks;
       // The pool holds what any instance computed: load, not compute. The
       // last prompt token is always computed (it yields the first token).
       c.cached_tokens = std::min(std::max(c.local_blocks, any_blocks) * block,
@@ -148,7 +169,8 @@ absl::StatusOr<RouteDecision> InstancePicker::Pick(const PickRequest& request,
       registry_.Snapshot(weft::v1::INSTANCE_ROLE_PREFILL, request.model);
   const std::vector<InstanceView> decodes =
       registry_.Snapshot(weft::v1::INSTANCE_ROLE_DECODE, request.model);
-  const PrefillChoice prefill = ChoosePrefill(prefills, work_, prefixes_, request);
+  const PromptBlocks prompt_blocks = HashPrompt(prefills, prefixes_, request);
+  const PrefillChoice prefill = ChoosePrefill(prefills, work_, prefixes_, prompt_blocks, request);
   if (prefill.view == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("no healthy prefill instance serves ", request.model));
@@ -189,11 +211,9 @@ absl::StatusOr<RouteDecision> InstancePicker::Pick(const PickRequest& request,
                          .predicted_ttft = prefill.ttft,
                          .predicted_tpot = decode.tpot,
                          .predicted_cached_tokens = prefill.cached_tokens};
-  if (prefixes_ != nullptr) {
-    const auto block = static_cast<int32_t>(prefill.view->descriptor.kv_block_size_tokens());
-    prefixes_->Record(
-        prefill.view->descriptor.instance_id(),
-        PrefixIndex::BlockHashes(request.model, request.tenant, request.prompt, block));
+  if (prefixes_ != nullptr && prefill.view->descriptor.kv_block_size_tokens() ==
+                                  static_cast<uint32_t>(prompt_blocks.block_size)) {
+    prefixes_->Record(prefill.view->descriptor.instance_id(), prompt_blocks.hashes);
   }
   return decision;
 }
