@@ -19,11 +19,36 @@ def _split(ctx, args):
         return None, result.stderr
     return result.stdout.strip().split(" "), None
 
+_LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib", "/usr/lib/gcc/x86_64-linux-gnu/12"]
+
+def _static_archives(ctx, flags):
+    """-lfoo -> -l:libfoo.a where the archive exists (else left dynamic).
+
+    For binaries that must run where the Debian -dev libraries are absent
+    (the GPU machine): --config=cuda selects these link options. Libraries
+    without an archive (prometheus-cpp, benchmark) stay dynamic and
+    scripts/build-gpu-binaries.sh carries their .so files.
+    """
+    dirs = list(_LIB_DIRS) + [f[2:] for f in flags if f.startswith("-L")]
+    out = []
+    for f in flags:
+        if f == "":
+            continue
+        if f.startswith("-l") and not f.startswith("-l:"):
+            archive = "lib%s.a" % f[2:]
+            found = [d for d in dirs if ctx.path("%s/%s" % (d, archive)).exists]
+            if found and f[2:] not in ["m", "pthread", "dl", "rt", "c"]:
+                out.append("-l:" + archive)
+                continue
+        out.append(f)
+    return out
+
 def _library_build(ctx, name, spec, index):
     modules = spec.get("modules", [])
     package = spec.get("debian_package", "?")
     defines = []
     linkopts = []
+    static_linkopts = []
     include_dirs = []
     if modules:
         cflags, err = _split(ctx, ["--cflags"] + modules)
@@ -45,7 +70,14 @@ def _library_build(ctx, name, spec, index):
             else:
                 fail("@%s//:%s: unsupported pkg-config cflag '%s'" % (ctx.name, name, flag))
         linkopts += [f for f in libs if f != ""]
+        static_libs, err = _split(ctx, ["--static", "--libs"] + modules)
+        if static_libs == None:
+            fail("pkg-config --static --libs %s failed: %s" % (" ".join(modules), err))
+        static_linkopts = [f for f in cflags if f == "-pthread"] + _static_archives(ctx, static_libs)
+    else:
+        static_linkopts = []
     linkopts += spec.get("extra_linkopts", [])
+    static_linkopts += _static_archives(ctx, spec.get("extra_linkopts", []))
 
     includes = []
     hdrs = []
@@ -63,7 +95,10 @@ cc_library(
     hdrs = {hdrs},
     includes = {includes},
     defines = {defines},
-    linkopts = {linkopts},
+    linkopts = select({{
+        "@//bazel:static_system_libs": {static_linkopts},
+        "//conditions:default": {linkopts},
+    }}),
 )
 """.format(
         name = name,
@@ -71,6 +106,7 @@ cc_library(
         includes = repr(includes),
         defines = repr(defines),
         linkopts = repr(linkopts),
+        static_linkopts = repr(static_linkopts),
     )
 
 def _pkg_config_repository_impl(ctx):

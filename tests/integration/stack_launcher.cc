@@ -20,7 +20,10 @@
 namespace weft::testutil {
 namespace {
 
-std::string Binary(const std::string& role) { return absl::StrCat(role, "/weft-", role); }
+std::string Binary(const StackOptions& options, const std::string& role) {
+  auto it = options.binaries.find(role);
+  return it != options.binaries.end() ? it->second : absl::StrCat(role, "/weft-", role);
+}
 
 // The "key: N" lines of a ready file.
 std::map<std::string, int> ParseReadyFile(const std::string& path) {
@@ -128,7 +131,7 @@ absl::StatusOr<StackService*> Stack::Launch(const std::string& name, const std::
   }
   std::remove(service->ready_path.c_str());
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
-      Subprocess::Start({Binary(service->role), "--config=" + service->config_path,
+      Subprocess::Start({Binary(options_, service->role), "--config=" + service->config_path,
                          "--ready_file=" + service->ready_path},
                         service->log_path);
   if (!process.ok()) return process.status();
@@ -158,6 +161,7 @@ absl::StatusOr<StackService*> Stack::AddInstance(const std::string& role) {
   std::string config = absl::StrCat(
       ServerBlock(), "engine {\n  model_dir: \"", options_.model_dir,
       "\"\n  kv_blocks: ", options_.kv_blocks, "\n  kv_block_size: ", options_.kv_block_size,
+      options_.engine_backend.empty() ? "" : "\n  backend: \"" + options_.engine_backend + "\"",
       "\n}\nrouter_address: \"127.0.0.1:", router().grpc_port(), "\"\n");
   if (role == "prefill") {
     absl::StrAppend(&config, "kvcache_address: \"127.0.0.1:", kvcache().grpc_port(), "\"\n",

@@ -61,6 +61,11 @@ struct StackOptions {
   // Appended to every prefill (decode) config.
   std::string prefill_extra_config;
   std::string decode_extra_config;
+  // The engines' backend ("cpu" when empty, or "cuda").
+  std::string engine_backend;
+  // Executable per role ("router", "prefill", "decode", "kvcache"); a role
+  // not named runs <role>/weft-<role> (the Bazel runfiles layout).
+  std::map<std::string, std::string> binaries;
   // Per process: how long to wait for its ready file (scaled).
   absl::Duration start_timeout = absl::Seconds(60);
 };

@@ -16,7 +16,15 @@ ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* 
       prefix_caching_(options.prefix_caching),
       model_id_(options.model_id),
       blocks_(options.num_blocks, options.block_size),
-      kv_(model.CreateKvMemory(options.num_blocks, options.block_size)) {}
+      kv_status_(absl::OkStatus()) {
+  absl::StatusOr<std::unique_ptr<KvMemory>> kv =
+      model.CreateKvMemory(options.num_blocks, options.block_size);
+  if (kv.ok()) {
+    kv_ = *std::move(kv);
+  } else {
+    kv_status_ = kv.status();
+  }
+}
 
 ModelExecutor::ModelExecutor(const CausalLm& model, const tokenizer::Tokenizer* tokenizer,
                              int32_t num_blocks, int32_t block_size)
@@ -28,6 +36,7 @@ bool ModelExecutor::KnownId(SequenceId id) const {
 }
 
 absl::Status ModelExecutor::ValidateRequest(const SequenceRequest& r) const {
+  if (!kv_status_.ok()) return kv_status_;
   if (KnownId(r.id)) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", r.id.value(), " exists"));
   }
@@ -152,6 +161,7 @@ absl::Status ModelExecutor::Release(SequenceId id) {
 }
 
 absl::Status ModelExecutor::ReserveKv(SequenceId id, int32_t num_tokens) {
+  if (!kv_status_.ok()) return kv_status_;
   if (KnownId(id)) {
     return absl::AlreadyExistsError(absl::StrCat("sequence ", id.value(), " exists"));
   }
@@ -227,6 +237,7 @@ ModelExecutor::PrefixProbe ModelExecutor::ProbePrefix(absl::Span<const int32_t> 
 
 absl::StatusOr<int32_t> ModelExecutor::ImportPrefix(absl::Span<const BlockHash> hashes,
                                                     absl::Span<const std::string> blocks) {
+  if (!kv_status_.ok()) return kv_status_;
   if (hashes.size() != blocks.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat(hashes.size(), " hashes for ", blocks.size(), " blocks"));

@@ -178,6 +178,10 @@ class ModelExecutor {
   int64_t cached_prompt_tokens_total() const { return cached_prompt_tokens_total_; }
   // KV bookkeeping consistency (tests and debug checks).
   absl::Status CheckInvariants() const { return blocks_.CheckInvariants(); }
+
+  // OK unless the backend could not create the KV memory (e.g. the GPU has
+  // no room for num_blocks); then that error, and every request fails with it.
+  const absl::Status& kv_status() const { return kv_status_; }
   // Running sequences (not counting held or reserved KV).
   int32_t num_sequences() const { return static_cast<int32_t>(sequences_.size()); }
   int32_t num_held() const { return static_cast<int32_t>(held_.size()); }
@@ -220,7 +224,8 @@ class ModelExecutor {
   const bool prefix_caching_;
   const std::string model_id_;
   KvBlockManager blocks_;
-  std::unique_ptr<KvMemory> kv_;
+  std::unique_ptr<KvMemory> kv_;  // null when kv_status_ is an error
+  absl::Status kv_status_;
   absl::flat_hash_map<SequenceId, Sequence> sequences_;
   // Finished sequences whose KV is held: their computed token counts.
   absl::flat_hash_map<SequenceId, int32_t> held_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/checkpoint/model_config.h"
 #include "common/engine/model/forward_batch.h"
 #include "common/engine/model/kv_memory.h"
@@ -24,9 +25,11 @@ class CausalLm {
   virtual KvLayout kv_layout() const = 0;
 
   // A KV memory of this model's backend and layout: `num_blocks` blocks of
-  // `block_size` tokens (num_blocks >= 0, block_size > 0).
-  virtual std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks,
-                                                   int32_t block_size) const = 0;
+  // `block_size` tokens. InvalidArgument unless num_blocks >= 0 and
+  // block_size > 0; ResourceExhausted when the backend's memory cannot hold
+  // it.
+  virtual absl::StatusOr<std::unique_ptr<KvMemory>> CreateKvMemory(int32_t num_blocks,
+                                                                   int32_t block_size) const = 0;
 
   // Runs `batch`. Writes every token's KV into `kv` at its slot; `logits`
   // becomes [batch.logit_indices.size(), vocab_size]. InvalidArgument for an

@@ -37,13 +37,12 @@ class DecoderModel final : public CausalLm {
 
   const checkpoint::ModelConfig& config() const override { return config_; }
   KvLayout kv_layout() const override { return kv_layout_; }
-  std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks, int32_t block_size) const override;
+  absl::StatusOr<std::unique_ptr<KvMemory>> CreateKvMemory(int32_t num_blocks,
+                                                           int32_t block_size) const override;
   absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                        std::vector<float>* logits) const override;
 
  private:
-  absl::Status Validate(const ForwardBatch& batch, const CpuKvMemory& kv) const;
-
   checkpoint::ModelConfig config_;
   KvLayout kv_layout_;
   std::unique_ptr<kernels::cpu::RopeTable> rope_;

@@ -81,6 +81,10 @@ class EngineLoop {
   EngineLoop(const EngineLoop&) = delete;
   EngineLoop& operator=(const EngineLoop&) = delete;
 
+  // The executor's KV memory error, if it could not be created (constant
+  // after construction, so any thread may read it).
+  absl::Status kv_status() const { return executor_.kv_status(); }
+
   // Adds a sequence (AddSequence's errors); its outputs go to `on_output`.
   absl::Status Add(SequenceRequest request, OutputCallback on_output);
   // Starts a reserved sequence whose KV was written (decode side): the first

@@ -3,8 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/checkpoint/generation_config.h"
 #include "common/checkpoint/model_name.h"
+#include "common/engine/model/model_backends.h"
 #include "common/engine/model/model_loader.h"
 #include "common/status/status_macros.h"
 #include "common/tokenizer/tokenizer_loader.h"
@@ -45,9 +47,10 @@ std::string ServedName(const weft::v1::EngineConfig& c) {
 absl::Status ValidateEngineConfig(const weft::v1::EngineConfig& c, absl::string_view prefix) {
   std::vector<std::string> errors;
   if (c.model_dir().empty()) errors.push_back(absl::StrCat(prefix, "model_dir is required"));
-  if (!c.backend().empty() && c.backend() != "cpu") {
-    errors.push_back(absl::StrCat(prefix, "backend \"", c.backend(),
-                                  "\" is not available (this build serves \"cpu\")"));
+  if (!c.backend().empty() && !HasModelBackend(c.backend())) {
+    errors.push_back(absl::StrCat(prefix, "backend \"", c.backend(), "\" is not in this binary (",
+                                  absl::StrJoin(ModelBackendNames(), ", "),
+                                  " are; the -cuda service binaries have \"cuda\")"));
   }
   if (!c.precision().empty() && c.precision() != "float32" && c.precision() != "int8") {
     errors.push_back(absl::StrCat(prefix, "precision \"", c.precision(),
@@ -79,7 +82,9 @@ absl::StatusOr<std::unique_ptr<EngineInstance>> CreateEngineInstance(
   instance->model_name = ServedName(config);
   ModelOptions options;
   if (config.precision() == "int8") options.precision = WeightPrecision::kInt8;
-  WEFT_ASSIGN_OR_RETURN(instance->model, LoadCpuModel(config.model_dir(), options));
+  WEFT_ASSIGN_OR_RETURN(instance->model,
+                        LoadModelOnBackend(config.backend().empty() ? "cpu" : config.backend(),
+                                           config.model_dir(), options));
   WEFT_ASSIGN_OR_RETURN(instance->tokenizer,
                         tokenizer::LoadTokenizerFromFile(config.model_dir() + "/tokenizer.json"));
   // generation_config.json's eos ids win over config.json's, as in
@@ -94,6 +99,7 @@ absl::StatusOr<std::unique_ptr<EngineInstance>> CreateEngineInstance(
   instance->block_size = loop_options.executor.block_size;
   instance->loop =
       std::make_unique<EngineLoop>(*instance->model, instance->tokenizer.get(), loop_options);
+  WEFT_RETURN_IF_ERROR(instance->loop->kv_status());
   return instance;
 }
 

@@ -16,18 +16,18 @@ absl::StatusOr<std::unique_ptr<PagedRunner>> PagedRunner::Create(const CausalLm&
                                                    " blocks of block size ", block_size,
                                                    " (need blocks >= 0, block size > 0)"));
   }
-  return std::unique_ptr<PagedRunner>(new PagedRunner(model, num_blocks, block_size));
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<KvMemory> kv, model.CreateKvMemory(num_blocks, block_size));
+  return std::unique_ptr<PagedRunner>(
+      new PagedRunner(model, num_blocks, block_size, std::move(kv)));
 }
 
 int32_t PagedRunner::BlocksFor(int64_t num_tokens, int32_t block_size) {
   return static_cast<int32_t>((num_tokens + block_size - 1) / block_size);
 }
 
-PagedRunner::PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t block_size)
-    : model_(model),
-      block_size_(block_size),
-      blocks_(num_blocks, block_size),
-      kv_(model.CreateKvMemory(num_blocks, block_size)) {}
+PagedRunner::PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t block_size,
+                         std::unique_ptr<KvMemory> kv)
+    : model_(model), block_size_(block_size), blocks_(num_blocks, block_size), kv_(std::move(kv)) {}
 
 absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
                                                        absl::Span<const int32_t> tokens) {

@@ -49,7 +49,8 @@ class PagedRunner {
   absl::Status Free(SequenceId seq);
 
  private:
-  PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t block_size);
+  PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t block_size,
+              std::unique_ptr<KvMemory> kv);
 
   const CausalLm& model_;
   const int32_t block_size_;

@@ -31,8 +31,9 @@ class ScriptedLm : public CausalLm {
   KvLayout kv_layout() const override {
     return {.num_layers = 1, .num_kv_heads = 1, .head_dim = 1, .v_head_dim = 1};
   }
-  std::unique_ptr<KvMemory> CreateKvMemory(int32_t num_blocks, int32_t block_size) const override {
-    return std::make_unique<CpuKvMemory>(kv_layout(), num_blocks, block_size);
+  absl::StatusOr<std::unique_ptr<KvMemory>> CreateKvMemory(int32_t num_blocks,
+                                                           int32_t block_size) const override {
+    return std::unique_ptr<KvMemory>(new CpuKvMemory(kv_layout(), num_blocks, block_size));
   }
   absl::Status Forward(const ForwardBatch& batch, KvMemory&,
                        std::vector<float>* logits) const override {

@@ -1,0 +1,75 @@
+// The decoder-only transformer on the CUDA backend: embedding into a float32
+// residual stream, N layers of (RMSNorm, attention, RMSNorm, feed-forward)
+// whose parts add into the residual, then the final norm and LM head for the
+// positions that need logits. Weights and KV in bf16 on one GPU; a step runs
+// on the model's stream and synchronizes once, when the logits come back.
+#ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_DECODER_MODEL_H_
+#define WEFT_COMMON_ENGINE_CUDA_CUDA_DECODER_MODEL_H_
+
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/engine/cuda/cuda_layers.h"
+#include "common/engine/cuda/device_buffer.h"
+#include "common/engine/cuda/scratch_arena.h"
+#include "common/engine/model/causal_lm.h"
+
+namespace weft::engine::gpu {
+
+struct CudaDecoderLayer {
+  DeviceBuffer input_norm;      // bf16 [hidden]
+  DeviceBuffer post_attn_norm;  // bf16 [hidden]
+  std::unique_ptr<CudaAttentionLayer> attention;
+  std::unique_ptr<CudaFeedForwardLayer> feed_forward;
+};
+
+struct CudaDecoderWeights {
+  DeviceBuffer embed;     // bf16 [vocab, hidden]
+  DeviceBuffer norm;      // bf16 [hidden]
+  DeviceBuffer lm_head;   // bf16 [vocab, hidden]; empty when tied to embed
+  DeviceBuffer inv_freq;  // float32 RoPE inverse frequencies, read by the attention layers
+  std::vector<CudaDecoderLayer> layers;
+};
+
+class CudaDecoderModel final : public CausalLm {
+ public:
+  // Creates the model's stream and cuBLAS handle on the current device.
+  static absl::StatusOr<std::unique_ptr<CudaDecoderModel>> Create(checkpoint::ModelConfig config,
+                                                                  KvLayout kv_layout,
+                                                                  CudaDecoderWeights weights);
+  ~CudaDecoderModel() override;
+
+  const checkpoint::ModelConfig& config() const override { return config_; }
+  KvLayout kv_layout() const override { return kv_layout_; }
+  absl::StatusOr<std::unique_ptr<KvMemory>> CreateKvMemory(int32_t num_blocks,
+                                                           int32_t block_size) const override;
+  // Steps are serialized (one stream, one scratch arena): concurrent calls
+  // wait for each other.
+  absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
+                       std::vector<float>* logits) const override;
+
+ private:
+  CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights);
+  absl::Status ForwardLocked(const ForwardBatch& batch, KvMemory& kv,
+                             std::vector<float>* logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Constant after construction.
+  checkpoint::ModelConfig config_;
+  KvLayout kv_layout_;
+  CudaDecoderWeights w_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t blas_ = nullptr;
+
+  mutable absl::Mutex mu_;
+  mutable ScratchArena scratch_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace weft::engine::gpu
+
+#endif  // WEFT_COMMON_ENGINE_CUDA_CUDA_DECODER_MODEL_H_

@@ -1,0 +1,117 @@
+#include "common/engine/cuda/cuda_gqa_attention.h"
+
+#include <cmath>
+
+#include "common/engine/cuda/cuda_status.h"
+#include "kernels/cuda/gemm.h"
+#include "kernels/cuda/rms_norm.h"
+#include "kernels/cuda/rope.h"
+
+namespace weft::engine::gpu {
+
+namespace k = kernels::gpu;
+
+size_t CudaGqaAttention::ScratchBytes(const StepShape& s) const {
+  const int64_t attn = s.tokens * shape_.num_heads * shape_.head_dim;
+  return ScratchArena::Bytes(s.tokens * QkvWidth(), sizeof(__nv_bfloat16)) +
+         ScratchArena::Bytes(attn, sizeof(__nv_bfloat16)) +
+         ScratchArena::Bytes(static_cast<int64_t>(k::PagedAttentionWorkspaceBytes(
+                                 s.tokens, shape_.num_heads, shape_.head_dim, s.max_context_len)),
+                             1);
+}
+
+absl::Status CudaGqaAttention::Forward(const CudaStep& step, const __nv_bfloat16* h,
+                                       const k::PagedKvCacheView& kv, float* residual) const {
+  const int64_t t = step.shape.tokens;
+  const int32_t d = shape_.head_dim;
+  const int64_t width = QkvWidth();
+  const size_t mark = step.scratch->Mark();
+  auto* qkv = step.scratch->Take<__nv_bfloat16>(t * width);
+  auto* attn = step.scratch->Take<__nv_bfloat16>(t * shape_.num_heads * d);
+  const size_t workspace_bytes =
+      k::PagedAttentionWorkspaceBytes(t, shape_.num_heads, d, step.shape.max_context_len);
+  void* workspace = step.scratch->Take<char>(static_cast<int64_t>(workspace_bytes));
+
+  k::GemmParams proj;
+  proj.x = h;
+  proj.ldx = shape_.hidden;
+  proj.w = w_.qkv.as<__nv_bfloat16>();
+  proj.y = qkv;
+  proj.ldy = width;
+  proj.m = t;
+  proj.n = width;
+  proj.k = shape_.hidden;
+  proj.bias = w_.qkv_bias.as<__nv_bfloat16>();
+  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, proj, step.stream), "qkv projection");
+
+  if (w_.q_norm.data() != nullptr) {
+    k::RmsNormBf16Params norm;
+    norm.x = qkv;
+    norm.tokens = t;
+    norm.heads = shape_.num_heads;
+    norm.token_stride = width;
+    norm.dim = d;
+    norm.weight = w_.q_norm.as<__nv_bfloat16>();
+    norm.eps = shape_.rms_norm_eps;
+    WEFT_CUDA_RETURN_IF_ERROR(k::LaunchRmsNormBf16(norm, step.stream), "q norm");
+    norm.x = qkv + int64_t{shape_.num_heads} * d;
+    norm.heads = shape_.num_kv_heads;
+    norm.weight = w_.k_norm.as<__nv_bfloat16>();
+    WEFT_CUDA_RETURN_IF_ERROR(k::LaunchRmsNormBf16(norm, step.stream), "k norm");
+  }
+
+  k::RopeParams rope;
+  rope.x = qkv;  // q heads then k heads: one launch rotates both
+  rope.positions = step.positions;
+  rope.tokens = t;
+  rope.heads = shape_.num_heads + shape_.num_kv_heads;
+  rope.token_stride = width;
+  rope.head_stride = d;
+  rope.rotary_dim = d;
+  rope.inv_freq = w_.inv_freq;
+  rope.attention_scaling = shape_.attention_scaling;
+  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchRope(rope, step.stream), "rope");
+
+  k::WriteKvParams write;
+  write.k_new = qkv + int64_t{shape_.num_heads} * d;
+  write.k_token_stride = width;
+  write.v_new = qkv + int64_t{shape_.num_heads + shape_.num_kv_heads} * d;
+  write.v_token_stride = width;
+  write.slots = step.slots;
+  write.tokens = t;
+  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchWriteKv(kv, write, step.stream), "KV write");
+
+  k::PagedAttentionParams ap;
+  ap.q = qkv;
+  ap.q_token_stride = width;
+  ap.out = attn;
+  ap.tokens = t;
+  ap.num_heads = shape_.num_heads;
+  ap.scale = 1.0f / std::sqrt(static_cast<float>(d));
+  ap.sequence_of_token = step.sequence_of_token;
+  ap.context_len = step.context_len;
+  ap.block_tables = step.block_tables;
+  ap.max_blocks_per_sequence = step.max_blocks_per_sequence;
+  ap.max_context_len = step.shape.max_context_len;
+  ap.workspace = workspace;
+  ap.workspace_bytes = workspace_bytes;
+  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchPagedAttention(kv, ap, step.stream), "paged attention");
+
+  k::GemmParams out;
+  out.x = attn;
+  out.ldx = int64_t{shape_.num_heads} * d;
+  out.w = w_.o.as<__nv_bfloat16>();
+  out.y = residual;
+  out.ldy = shape_.hidden;
+  out.output = k::GemmOutput::kFloat32;
+  out.m = t;
+  out.n = shape_.hidden;
+  out.k = int64_t{shape_.num_heads} * d;
+  out.beta = 1.0f;
+  out.bias = w_.o_bias.as<__nv_bfloat16>();
+  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, out, step.stream), "o projection");
+  step.scratch->Release(mark);
+  return absl::OkStatus();
+}
+
+}  // namespace weft::engine::gpu

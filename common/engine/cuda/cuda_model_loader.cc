@@ -1,0 +1,189 @@
+#include "common/engine/cuda/cuda_model_loader.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/checkpoint/tensor_expectations.h"
+#include "common/engine/cuda/cuda_decoder_model.h"
+#include "common/engine/cuda/cuda_feed_forward.h"
+#include "common/engine/cuda/cuda_gqa_attention.h"
+#include "common/engine/cuda/cuda_status.h"
+#include "common/engine/cuda/device_weight_source.h"
+#include "common/engine/model/checkpoint_weights.h"
+#include "common/engine/model/rope_config.h"
+#include "common/status/status_macros.h"
+#include "kernels/cpu/rope.h"
+
+namespace weft::engine::gpu {
+namespace {
+
+using checkpoint::Architecture;
+using checkpoint::ModelConfig;
+
+absl::StatusOr<CudaMlpWeights> LoadMlp(const DeviceWeightSource& w, const std::string& prefix,
+                                       int64_t hidden, int64_t inter) {
+  CudaMlpWeights mlp;
+  mlp.hidden = hidden;
+  mlp.inter = inter;
+  WEFT_ASSIGN_OR_RETURN(mlp.gate_up,
+                        w.StackedBf16({prefix + ".gate_proj.weight", prefix + ".up_proj.weight"},
+                                      {inter, inter}, hidden));
+  WEFT_ASSIGN_OR_RETURN(mlp.down, w.Bf16(prefix + ".down_proj.weight", {hidden, inter}));
+  return mlp;
+}
+
+absl::StatusOr<std::unique_ptr<CudaFeedForwardLayer>> LoadFeedForward(const ModelConfig& c,
+                                                                      const DeviceWeightSource& w,
+                                                                      int64_t layer) {
+  const std::string prefix = absl::StrCat("model.layers.", layer, ".mlp");
+  const int64_t hidden = c.hidden_size;
+  if (!c.IsMoeLayer(layer)) {
+    WEFT_ASSIGN_OR_RETURN(CudaMlpWeights mlp, LoadMlp(w, prefix, hidden, c.intermediate_size));
+    return std::unique_ptr<CudaFeedForwardLayer>(new CudaDenseMlp(std::move(mlp)));
+  }
+  const int64_t experts = c.moe.num_experts;
+  const int64_t inter = c.moe.moe_intermediate_size;
+  CudaMoeWeights moe;
+  moe.num_experts = static_cast<int32_t>(experts);
+  moe.hidden = hidden;
+  moe.inter = inter;
+  WEFT_ASSIGN_OR_RETURN(moe.router, w.Bf16(prefix + ".gate.weight", {experts, hidden}));
+  std::vector<std::string> gate_up_names, down_names;
+  for (int64_t e = 0; e < experts; ++e) {
+    const std::string p = absl::StrCat(prefix, ".experts.", e);
+    gate_up_names.push_back(p + ".gate_proj.weight");
+    gate_up_names.push_back(p + ".up_proj.weight");
+    down_names.push_back(p + ".down_proj.weight");
+  }
+  WEFT_ASSIGN_OR_RETURN(
+      moe.gate_up, w.StackedBf16(gate_up_names, std::vector<int64_t>(2 * experts, inter), hidden));
+  WEFT_ASSIGN_OR_RETURN(moe.down,
+                        w.StackedBf16(down_names, std::vector<int64_t>(experts, hidden), inter));
+  CudaMoeRouting routing;
+  routing.top_k = static_cast<int32_t>(c.moe.num_experts_per_tok);
+  routing.normalize = c.moe.norm_topk_prob;
+  if (c.architecture == Architecture::kDeepseekV3) {
+    WEFT_ASSIGN_OR_RETURN(DeviceBuffer device_bias,
+                          w.Float32(prefix + ".gate.e_score_correction_bias", {experts}));
+    routing.correction_bias = std::move(device_bias);
+    routing.n_group = static_cast<int32_t>(c.moe.n_group);
+    routing.topk_group = static_cast<int32_t>(c.moe.topk_group);
+    routing.routed_scaling_factor = static_cast<float>(c.moe.routed_scaling_factor);
+    if (c.moe.n_shared_experts > 0) {
+      WEFT_ASSIGN_OR_RETURN(moe.shared, LoadMlp(w, prefix + ".shared_experts", hidden,
+                                                inter * c.moe.n_shared_experts));
+    }
+  }
+  return std::unique_ptr<CudaFeedForwardLayer>(
+      new CudaMoeBlock(std::move(moe), std::move(routing)));
+}
+
+absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadGqa(const ModelConfig& c,
+                                                            const DeviceWeightSource& w,
+                                                            int64_t layer, const float* inv_freq,
+                                                            float attention_scaling) {
+  const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
+  CudaGqaShape shape;
+  shape.hidden = c.hidden_size;
+  shape.num_heads = static_cast<int32_t>(c.num_attention_heads);
+  shape.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
+  shape.head_dim = static_cast<int32_t>(c.head_dim);
+  shape.rms_norm_eps = static_cast<float>(c.rms_norm_eps);
+  shape.attention_scaling = attention_scaling;
+  const int64_t q_dim = c.num_attention_heads * c.head_dim;
+  const int64_t kv_dim = c.num_key_value_heads * c.head_dim;
+  CudaGqaWeights g;
+  g.inv_freq = inv_freq;
+  WEFT_ASSIGN_OR_RETURN(
+      g.qkv, w.StackedBf16({p + ".q_proj.weight", p + ".k_proj.weight", p + ".v_proj.weight"},
+                           {q_dim, kv_dim, kv_dim}, c.hidden_size));
+  WEFT_ASSIGN_OR_RETURN(g.o, w.Bf16(p + ".o_proj.weight", {c.hidden_size, q_dim}));
+  if (c.attention_bias) {
+    // [n] biases stacked as [n, 1] rows.
+    WEFT_ASSIGN_OR_RETURN(
+        g.qkv_bias, w.StackedBf16({p + ".q_proj.bias", p + ".k_proj.bias", p + ".v_proj.bias"},
+                                  {q_dim, kv_dim, kv_dim}, 1));
+    WEFT_ASSIGN_OR_RETURN(g.o_bias, w.Bf16(p + ".o_proj.bias", {c.hidden_size}));
+  }
+  if (c.architecture == Architecture::kQwen3Moe) {
+    WEFT_ASSIGN_OR_RETURN(g.q_norm, w.Bf16(p + ".q_norm.weight", {c.head_dim}));
+    WEFT_ASSIGN_OR_RETURN(g.k_norm, w.Bf16(p + ".k_norm.weight", {c.head_dim}));
+  }
+  return std::unique_ptr<CudaAttentionLayer>(new CudaGqaAttention(shape, std::move(g)));
+}
+
+absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
+                                                        const DeviceWeightSource& w,
+                                                        const ModelOptions& options) {
+  if (c.architecture == Architecture::kDeepseekV3) {
+    return absl::UnimplementedError(
+        "DeepSeek-V3 (MLA attention) is not built on the CUDA backend yet; use the CPU backend");
+  }
+  if (options.precision != WeightPrecision::kFloat32) {
+    return absl::UnimplementedError(
+        "INT8 weights are not built on the CUDA backend yet; it runs bf16");
+  }
+  int device_count = 0;
+  if (cudaGetDeviceCount(&device_count) != cudaSuccess || device_count == 0) {
+    return absl::FailedPreconditionError("the CUDA backend needs an NVIDIA GPU; none was found");
+  }
+  KvLayout kv;
+  kv.num_layers = static_cast<int32_t>(c.num_hidden_layers);
+  kv.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
+  kv.head_dim = kv.v_head_dim = static_cast<int32_t>(c.head_dim);
+
+  const kernels::cpu::RopeTable rope(RopeParamsFor(c, static_cast<int32_t>(c.head_dim)));
+  CudaDecoderWeights dw;
+  WEFT_ASSIGN_OR_RETURN(dw.inv_freq, DeviceBuffer::From(rope.inv_freq()));
+  WEFT_ASSIGN_OR_RETURN(dw.embed,
+                        w.Bf16("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}));
+  WEFT_ASSIGN_OR_RETURN(dw.norm, w.Bf16("model.norm.weight", {c.hidden_size}));
+  if (!c.tie_word_embeddings) {
+    WEFT_ASSIGN_OR_RETURN(dw.lm_head, w.Bf16("lm_head.weight", {c.vocab_size, c.hidden_size}));
+  }
+  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
+    CudaDecoderLayer layer;
+    const std::string p = absl::StrCat("model.layers.", l);
+    WEFT_ASSIGN_OR_RETURN(layer.input_norm, w.Bf16(p + ".input_layernorm.weight", {c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
+                          w.Bf16(p + ".post_attention_layernorm.weight", {c.hidden_size}));
+    WEFT_ASSIGN_OR_RETURN(layer.attention,
+                          LoadGqa(c, w, l, dw.inv_freq.as<float>(), rope.attention_scaling()));
+    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l));
+    dw.layers.push_back(std::move(layer));
+  }
+  // Fills and uploads went to the legacy default stream; the model's stream
+  // does not wait for it.
+  WEFT_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize(), "weight upload");
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<CudaDecoderModel> model,
+                        CudaDecoderModel::Create(c, kv, std::move(dw)));
+  return std::unique_ptr<CausalLm>(std::move(model));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildCudaModel(const ModelConfig& config,
+                                                         const checkpoint::Checkpoint& checkpoint,
+                                                         const ModelOptions& options) {
+  WEFT_RETURN_IF_ERROR(checkpoint::ValidateCheckpoint(checkpoint, config));
+  const CheckpointWeights weights(checkpoint);
+  return AssembleModel(config, UploadedWeights(weights), options);
+}
+
+absl::StatusOr<std::unique_ptr<CausalLm>> BuildDummyCudaModel(const ModelConfig& config,
+                                                              uint64_t seed,
+                                                              const ModelOptions& options) {
+  return AssembleModel(config, DeviceRandomWeights(seed), options);
+}
+
+absl::StatusOr<std::unique_ptr<CausalLm>> LoadCudaModel(const std::string& model_dir,
+                                                        const ModelOptions& options) {
+  WEFT_ASSIGN_OR_RETURN(ModelConfig config,
+                        checkpoint::LoadModelConfig(model_dir + "/config.json"));
+  WEFT_ASSIGN_OR_RETURN(std::unique_ptr<checkpoint::Checkpoint> ckpt,
+                        checkpoint::Checkpoint::Open(model_dir));
+  return BuildCudaModel(config, *ckpt, options);
+}
+
+}  // namespace weft::engine::gpu

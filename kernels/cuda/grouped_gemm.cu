@@ -1,0 +1,129 @@
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+
+#include "kernels/cuda/grouped_gemm.cuh"
+#include "kernels/cuda/grouped_gemm.h"
+
+namespace weft::kernels::gpu {
+namespace {
+
+// Tile configurations, chosen by the mean rows per expert (max_rows /
+// num_experts). Decode is memory-bound: a small m tile covers an expert's
+// few rows so that its weights stream once, with cp.async pipelines of 3-4
+// tiles in flight and 2-3 blocks per SM (one block's start and epilogue
+// hide behind the others' streaming): 140-180 KB in flight per SM. Prefill
+// is compute-bound: 128 x 256 tiles with 64 x 64 warp tiles (or the wgmma
+// kernel, see kAutoWgmma). Shared memory per block: stages * (kBm + kBn) *
+// 128 bytes + 1 KiB.
+//                          kBm  kBn stages warps_m warps_n min_blocks
+using SmallTile = device::GemmTile<16, 128, 4, 1, 4, 3>;   // <= 12 rows per expert
+using DecodeTile = device::GemmTile<32, 128, 5, 1, 4, 2>;  // <= 40
+using MediumTile = device::GemmTile<64, 128, 4, 2, 2, 2>;  // <= 160
+using LargeTile = device::GemmTile<128, 256, 4, 2, 4, 1>;
+
+// kAuto's choice for prefill-sized groups (mean rows per expert above
+// 160): the wgmma kernel, or the mma.sync LargeTile.
+constexpr bool kAutoWgmma = false;
+
+constexpr int kMaxDevices = 64;
+
+// Raises `kernel`'s dynamic shared memory limit once per device.
+template <auto kKernel, int kSmemBytes>
+cudaError_t EnableSharedMemory() {
+  static std::atomic<bool> done[kMaxDevices] = {};
+  int device = 0;
+  if (cudaError_t e = cudaGetDevice(&device); e != cudaSuccess) return e;
+  const bool cached = device >= 0 && device < kMaxDevices;
+  if (cached && done[device].load(std::memory_order_acquire)) return cudaSuccess;
+  const cudaError_t e =
+      cudaFuncSetAttribute(kKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+  if (e == cudaSuccess && cached) done[device].store(true, std::memory_order_release);
+  return e;
+}
+
+// The kernel arguments and grid size for m tiles of kBm rows and output
+// column tiles of kTileCols.
+struct Grid {
+  device::GroupedGemmArgs args;
+  int64_t blocks;
+};
+
+Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
+  Grid g;
+  device::GroupedGemmArgs& a = g.args;
+  a.x = p.x;
+  a.lda = p.lda;
+  a.a_rows = p.a_rows;
+  a.w = p.w;
+  a.expert_offsets = p.expert_offsets;
+  a.num_experts = p.num_experts;
+  a.n = p.n;
+  a.k = p.k;
+  a.out_cols = p.silu_and_mul ? p.n / 2 : p.n;
+  a.out = p.out;
+  const int tile_cols = p.silu_and_mul ? bn / 2 : bn;
+  a.n_tiles = (a.out_cols + tile_cols - 1) / tile_cols;
+  // At most sum_e ceil(rows_e / bm) m tiles over the (at most
+  // min(experts, rows)) non-empty experts, whose rows add up to max_rows.
+  const int64_t busy_experts = std::min<int64_t>(p.num_experts, p.max_rows);
+  const int64_t m_slots = (p.max_rows + busy_experts * (bm - 1)) / bm;
+  g.blocks = m_slots * a.n_tiles;
+  return g;
+}
+
+template <class T, bool kSilu>
+cudaError_t LaunchMmaSync(const GroupedGemmParams& p, cudaStream_t stream) {
+  constexpr auto kKernel = device::GroupedGemmKernel<T, kSilu>;
+  if (cudaError_t e = EnableSharedMemory<kKernel, T::kSmemBytes>(); e != cudaSuccess) return e;
+  const Grid g = MakeGrid(p, T::kBm, T::kBn);
+  if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
+  kKernel<<<static_cast<unsigned>(g.blocks), T::kThreads, T::kSmemBytes, stream>>>(g.args);
+  return cudaGetLastError();
+}
+
+template <bool kSilu>
+cudaError_t LaunchWgmma(const GroupedGemmParams& p, cudaStream_t stream) {
+  using T = device::WgmmaTile;
+  constexpr auto kKernel = device::GroupedGemmWgmmaKernel<kSilu>;
+  if (cudaError_t e = EnableSharedMemory<kKernel, T::kSmemBytes>(); e != cudaSuccess) return e;
+  const Grid g = MakeGrid(p, T::kBm, T::kBn);
+  if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
+  kKernel<<<static_cast<unsigned>(g.blocks), T::kThreads, T::kSmemBytes, stream>>>(g.args);
+  return cudaGetLastError();
+}
+
+template <bool kSilu>
+cudaError_t Dispatch(const GroupedGemmParams& p, cudaStream_t stream) {
+  if (p.path == GroupedGemmPath::kWgmma) return LaunchWgmma<kSilu>(p, stream);
+  const int64_t mean_rows = p.max_rows / p.num_experts;
+  if (mean_rows <= 12) return LaunchMmaSync<SmallTile, kSilu>(p, stream);
+  if (mean_rows <= 40) return LaunchMmaSync<DecodeTile, kSilu>(p, stream);
+  if (mean_rows <= 160) return LaunchMmaSync<MediumTile, kSilu>(p, stream);
+  if (kAutoWgmma && p.path == GroupedGemmPath::kAuto) return LaunchWgmma<kSilu>(p, stream);
+  return LaunchMmaSync<LargeTile, kSilu>(p, stream);
+}
+
+bool Aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+}  // namespace
+
+cudaError_t LaunchGroupedGemm(const GroupedGemmParams& p, cudaStream_t stream) {
+  if (p.num_experts <= 0 || p.max_rows < 0 || p.max_rows > INT32_MAX || p.n <= 0 || p.k <= 0 ||
+      p.k % 8 != 0 || p.n % 2 != 0 || (p.silu_and_mul && p.n % 16 != 0) || p.lda < p.k ||
+      p.lda % 8 != 0) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.max_rows == 0) return cudaSuccess;
+  if (p.x == nullptr || p.w == nullptr || p.expert_offsets == nullptr || p.out == nullptr ||
+      !Aligned16(p.x) || !Aligned16(p.w) || reinterpret_cast<uintptr_t>(p.out) % 4 != 0) {
+    return cudaErrorInvalidValue;
+  }
+  if (p.path != GroupedGemmPath::kAuto && p.path != GroupedGemmPath::kMmaSync &&
+      p.path != GroupedGemmPath::kWgmma) {
+    return cudaErrorInvalidValue;
+  }
+  return p.silu_and_mul ? Dispatch<true>(p, stream) : Dispatch<false>(p, stream);
+}
+
+}  // namespace weft::kernels::gpu

@@ -1,0 +1,803 @@
+// The CUDA MoE operators against the CPU backend on fresh random inputs:
+// routing (softmax top-k; DeepSeek's grouped sigmoid) against
+// kernels/cpu/moe_routing, the grouping of (token, expert) pairs against a
+// stable counting sort, the grouped expert GEMMs (with and without
+// SiLU-and-multiply, every tile configuration, gathered rows, empty experts,
+// partial tiles) against float32 math on the same bf16 values, the weighted
+// combine, and a whole MoE layer. Runs only on a GPU machine (tag "gpu").
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/activation.h"
+#include "kernels/cpu/moe_routing.h"
+#include "kernels/cuda/cuda_test_util.h"
+#include "kernels/cuda/grouped_gemm.h"
+#include "kernels/cuda/moe_combine.h"
+#include "kernels/cuda/moe_permute.h"
+#include "kernels/cuda/moe_routing.h"
+
+namespace weft::kernels::gpu {
+namespace {
+
+using testing::DeviceArray;
+using testing::Random;
+using testing::RelativeError;
+using testing::RoundBf16;
+using testing::ToBf16;
+using testing::ToFloat;
+
+// --- Helpers ------------------------------------------------------------------
+
+// Expert ids of `tokens` tokens, top_k distinct experts each, drawn from
+// `allowed` (so the others get no rows).
+std::vector<int32_t> RandomIds(int64_t tokens, int32_t top_k, const std::vector<int32_t>& allowed,
+                               uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> ids(tokens * top_k);
+  std::vector<int32_t> pool = allowed;
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::shuffle(pool.begin(), pool.end(), rng);
+    std::copy(pool.begin(), pool.begin() + top_k, ids.begin() + t * top_k);
+  }
+  return ids;
+}
+
+// The grouping LaunchMoePermute must produce: a stable counting sort.
+struct Grouping {
+  std::vector<int32_t> offsets, row_token, pair_row;
+};
+
+Grouping HostPermute(const std::vector<int32_t>& ids, int32_t top_k, int32_t experts) {
+  const int64_t pairs = static_cast<int64_t>(ids.size());
+  Grouping g;
+  g.offsets.assign(experts + 1, 0);
+  for (int32_t e : ids) ++g.offsets[e + 1];
+  for (int32_t e = 0; e < experts; ++e) g.offsets[e + 1] += g.offsets[e];
+  std::vector<int32_t> next(g.offsets.begin(), g.offsets.end() - 1);
+  g.row_token.assign(pairs, -1);
+  g.pair_row.assign(pairs, -1);
+  for (int64_t i = 0; i < pairs; ++i) {
+    const int32_t row = next[ids[i]]++;
+    g.row_token[row] = static_cast<int32_t>(i / top_k);
+    g.pair_row[i] = row;
+  }
+  return g;
+}
+
+Grouping DevicePermute(const std::vector<int32_t>& ids, int64_t tokens, int32_t top_k,
+                       int32_t experts) {
+  const int64_t pairs = tokens * top_k;
+  DeviceArray<int32_t> d_ids(ids), d_off(experts + 1), d_rt(pairs), d_pr(pairs);
+  const size_t ws_bytes = MoePermuteWorkspaceBytes(experts, pairs);
+  DeviceArray<char> d_ws(std::max<size_t>(1, ws_bytes));
+  MoePermuteParams p;
+  p.ids = d_ids.get();
+  p.tokens = tokens;
+  p.top_k = top_k;
+  p.num_experts = experts;
+  p.expert_offsets = d_off.get();
+  p.row_token = d_rt.get();
+  p.pair_row = d_pr.get();
+  p.workspace = d_ws.get();
+  p.workspace_bytes = ws_bytes;
+  EXPECT_EQ(LaunchMoePermute(p, nullptr), cudaSuccess);
+  return {d_off.Download(), d_rt.Download(), d_pr.Download()};
+}
+
+// Every element within rel * (|ref| + rms(ref)), and the whole within rel
+// in norm.
+void ExpectClose(const std::vector<float>& got, const std::vector<float>& want, double rel,
+                 const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double sq = 0.0;
+  for (float v : want) sq += double{v} * v;
+  const double rms = want.empty() ? 0.0 : std::sqrt(sq / want.size());
+  int reported = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double tol = rel * (std::fabs(want[i]) + rms) + 1e-6;
+    if (!(std::fabs(double{got[i]} - want[i]) <= tol) && reported++ < 5) {
+      ADD_FAILURE() << what << ": element " << i << " got " << got[i] << " want " << want[i];
+    }
+  }
+  EXPECT_EQ(reported, 0) << what << ": elements out of tolerance";
+  EXPECT_LE(RelativeError(got, want), rel) << what;
+}
+
+// --- Routing ------------------------------------------------------------------
+
+// Ids equal to the CPU's, except where the two experts' keys tie to within
+// float rounding (then either order is right); weights within 1e-5.
+void ExpectSameRouting(const std::vector<int32_t>& got_ids, const std::vector<float>& got_w,
+                       const std::vector<int32_t>& want_ids, const std::vector<float>& want_w,
+                       const std::vector<float>& keys, int32_t experts, int32_t top_k) {
+  ASSERT_EQ(got_ids.size(), want_ids.size());
+  int ties = 0;
+  for (size_t i = 0; i < want_ids.size(); ++i) {
+    const int64_t t = static_cast<int64_t>(i) / top_k;
+    if (got_ids[i] != want_ids[i]) {
+      ASSERT_GE(got_ids[i], 0);
+      ASSERT_LT(got_ids[i], experts);
+      const float a = keys[t * experts + got_ids[i]];
+      const float b = keys[t * experts + want_ids[i]];
+      ASSERT_LE(std::fabs(a - b), 1e-6f * std::max(std::fabs(a), std::fabs(b)))
+          << "pair " << i << ": id " << got_ids[i] << " vs CPU " << want_ids[i];
+      ++ties;
+      continue;
+    }
+    EXPECT_NEAR(got_w[i], want_w[i], 1e-5 * std::fabs(want_w[i]) + 1e-12) << "pair " << i;
+  }
+  EXPECT_LE(ties, static_cast<int>(want_ids.size() / 100 + 1));
+}
+
+struct SoftmaxCase {
+  int32_t experts, top_k;
+  int64_t tokens;
+  bool normalize;
+};
+
+class SoftmaxRoutingTest : public ::testing::TestWithParam<SoftmaxCase> {};
+
+TEST_P(SoftmaxRoutingTest, MatchesCpu) {
+  const SoftmaxCase c = GetParam();
+  const std::vector<float> logits =
+      Random(c.tokens * c.experts, static_cast<uint32_t>(c.experts * 7 + c.tokens), 2.0f);
+  std::vector<int32_t> ids(c.tokens * c.top_k);
+  std::vector<float> weights(c.tokens * c.top_k);
+  cpu::SoftmaxTopK(logits.data(), c.tokens, c.experts, c.top_k, c.normalize, ids.data(),
+                   weights.data());
+  DeviceArray<float> d_logits(logits), d_weights(c.tokens * c.top_k);
+  DeviceArray<int32_t> d_ids(c.tokens * c.top_k);
+  MoeRoutingParams p;
+  p.logits = d_logits.get();
+  p.tokens = c.tokens;
+  p.num_experts = c.experts;
+  p.top_k = c.top_k;
+  p.normalize = c.normalize;
+  p.ids = d_ids.get();
+  p.weights = d_weights.get();
+  ASSERT_CUDA_OK(LaunchMoeRouting(p, nullptr));
+  // The selection key: exp(logit - max), proportional to the probability.
+  std::vector<float> keys(logits.size());
+  for (int64_t t = 0; t < c.tokens; ++t) {
+    const float* row = logits.data() + t * c.experts;
+    const float max = *std::max_element(row, row + c.experts);
+    for (int32_t e = 0; e < c.experts; ++e) keys[t * c.experts + e] = std::exp(row[e] - max);
+  }
+  ExpectSameRouting(d_ids.Download(), d_weights.Download(), ids, weights, keys, c.experts, c.top_k);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SoftmaxRoutingTest,
+    ::testing::Values(SoftmaxCase{16, 4, 37, true}, SoftmaxCase{16, 4, 1, false},
+                      SoftmaxCase{128, 8, 1000, true}, SoftmaxCase{128, 8, 3, false},
+                      SoftmaxCase{60, 6, 50, false}, SoftmaxCase{256, 1, 10, true},
+                      SoftmaxCase{512, 32, 100, true}, SoftmaxCase{8, 8, 5, true}));
+
+TEST(SoftmaxRoutingTest, TiesGoToTheLowerExpert) {
+  // Equal logits in every token: the first top_k experts, in order.
+  const int32_t experts = 64, top_k = 6;
+  const int64_t tokens = 5;
+  std::vector<float> logits(tokens * experts, 0.5f);
+  for (int64_t t = 0; t < tokens; ++t) logits[t * experts + 40] = 2.0f;  // one clear winner
+  DeviceArray<float> d_logits(logits), d_weights(tokens * top_k);
+  DeviceArray<int32_t> d_ids(tokens * top_k);
+  MoeRoutingParams p;
+  p.logits = d_logits.get();
+  p.tokens = tokens;
+  p.num_experts = experts;
+  p.top_k = top_k;
+  p.ids = d_ids.get();
+  p.weights = d_weights.get();
+  ASSERT_CUDA_OK(LaunchMoeRouting(p, nullptr));
+  std::vector<int32_t> want(tokens * top_k), cpu_ids(tokens * top_k);
+  std::vector<float> cpu_w(tokens * top_k);
+  cpu::SoftmaxTopK(logits.data(), tokens, experts, top_k, false, cpu_ids.data(), cpu_w.data());
+  EXPECT_EQ(d_ids.Download(), cpu_ids);
+  const std::vector<int32_t> got = d_ids.Download();
+  for (int64_t t = 0; t < tokens; ++t) {
+    EXPECT_EQ(got[t * top_k], 40);
+    for (int j = 1; j < top_k; ++j) EXPECT_EQ(got[t * top_k + j], j - 1);
+  }
+}
+
+struct GroupedCase {
+  int32_t experts, n_group, topk_group, top_k;
+  bool normalize;
+  float scaling;
+  float bias_mean;
+};
+
+class GroupedRoutingTest : public ::testing::TestWithParam<GroupedCase> {};
+
+TEST_P(GroupedRoutingTest, MatchesCpu) {
+  const GroupedCase c = GetParam();
+  const int64_t tokens = 203;
+  cpu::GroupedTopKParams g;
+  g.num_experts = c.experts;
+  g.n_group = c.n_group;
+  g.topk_group = c.topk_group;
+  g.top_k = c.top_k;
+  g.normalize = c.normalize;
+  g.routed_scaling_factor = c.scaling;
+  const std::vector<float> logits =
+      Random(tokens * c.experts, static_cast<uint32_t>(c.experts + c.n_group), 2.0f);
+  std::vector<float> bias = Random(c.experts, 99, 0.1f);
+  for (float& b : bias) b += c.bias_mean;
+  std::vector<int32_t> ids(tokens * c.top_k);
+  std::vector<float> weights(tokens * c.top_k);
+  cpu::GroupedSigmoidTopK(logits.data(), bias.data(), tokens, g, ids.data(), weights.data());
+  DeviceArray<float> d_logits(logits), d_bias(bias), d_weights(tokens * c.top_k);
+  DeviceArray<int32_t> d_ids(tokens * c.top_k);
+  MoeRoutingParams p;
+  p.logits = d_logits.get();
+  p.tokens = tokens;
+  p.num_experts = c.experts;
+  p.top_k = c.top_k;
+  p.normalize = c.normalize;
+  p.correction_bias = d_bias.get();
+  p.n_group = c.n_group;
+  p.topk_group = c.topk_group;
+  p.routed_scaling_factor = c.scaling;
+  p.ids = d_ids.get();
+  p.weights = d_weights.get();
+  ASSERT_CUDA_OK(LaunchMoeRouting(p, nullptr));
+  // The selection key: sigmoid + bias (ties judged on it; masking to 0 only
+  // makes more exact ties, which both sides break toward the lower index).
+  std::vector<float> keys(logits.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    keys[i] = 1.0f / (1.0f + std::exp(-logits[i])) + bias[i % c.experts];
+  }
+  ExpectSameRouting(d_ids.Download(), d_weights.Download(), ids, weights, keys, c.experts, c.top_k);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GroupedRoutingTest,
+    ::testing::Values(GroupedCase{256, 8, 4, 8, true, 2.5f, 0.0f},  // DeepSeek-V3
+                      GroupedCase{16, 4, 2, 4, false, 1.0f, 0.0f},
+                      GroupedCase{128, 1, 1, 8, true, 1.0f, 0.0f},
+                      GroupedCase{64, 64, 8, 6, true, 1.5f, 0.0f},  // one expert per group
+                      GroupedCase{96, 3, 2, 5, true, 1.0f, 0.0f},
+                      // Negative biased scores: masked experts (0) outrank the
+                      // kept ones, and top_k exceeds the kept experts.
+                      GroupedCase{32, 4, 1, 16, true, 1.0f, -2.0f},
+                      GroupedCase{512, 16, 4, 32, false, 1.0f, 0.0f}));
+
+TEST(MoeRoutingErrors, RejectsBadArguments) {
+  DeviceArray<float> buf(1024);
+  DeviceArray<int32_t> ids(64);
+  MoeRoutingParams p;
+  p.logits = buf.get();
+  p.tokens = 2;
+  p.num_experts = 16;
+  p.top_k = 4;
+  p.ids = ids.get();
+  p.weights = buf.get();
+  ASSERT_CUDA_OK(LaunchMoeRouting(p, nullptr));
+  ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  MoeRoutingParams bad = p;
+  bad.top_k = 0;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.top_k = 17;  // more than the experts
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.num_experts = 513;
+  bad.top_k = 33;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.num_experts = 0;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.tokens = -1;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.logits = nullptr;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.ids = nullptr;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.correction_bias = buf.get();
+  bad.n_group = 3;  // does not divide 16
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad.n_group = 4;
+  bad.topk_group = 5;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad.topk_group = 0;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.tokens = 0;
+  bad.logits = nullptr;
+  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaSuccess);  // nothing to do
+}
+
+// --- Permute ------------------------------------------------------------------
+
+struct PermuteCase {
+  int64_t tokens;
+  int32_t top_k, experts;
+  int32_t used_every;  // only experts e % used_every == 0 get pairs
+  bool repeats;        // ids drawn with replacement (a token may repeat an expert)
+};
+
+class MoePermuteTest : public ::testing::TestWithParam<PermuteCase> {};
+
+TEST_P(MoePermuteTest, StableCountingSort) {
+  const PermuteCase c = GetParam();
+  std::vector<int32_t> allowed;
+  for (int32_t e = 0; e < c.experts; e += c.used_every) allowed.push_back(e);
+  std::vector<int32_t> ids;
+  if (c.repeats) {
+    std::mt19937 rng(static_cast<uint32_t>(c.tokens));
+    std::uniform_int_distribution<size_t> pick(0, allowed.size() - 1);
+    ids.resize(c.tokens * c.top_k);
+    for (int32_t& id : ids) id = allowed[pick(rng)];
+  } else {
+    ids = RandomIds(c.tokens, c.top_k, allowed, static_cast<uint32_t>(c.tokens * 3 + c.experts));
+  }
+  const Grouping want = HostPermute(ids, c.top_k, c.experts);
+  const Grouping got = DevicePermute(ids, c.tokens, c.top_k, c.experts);
+  ASSERT_EQ(got.offsets, want.offsets);
+  // Invariants, stated separately from the exact comparison below.
+  const int64_t pairs = c.tokens * c.top_k;
+  std::vector<int> seen(pairs, 0);
+  for (int64_t i = 0; i < pairs; ++i) {
+    const int32_t row = got.pair_row[i];
+    ASSERT_GE(row, got.offsets[ids[i]]);
+    ASSERT_LT(row, got.offsets[ids[i] + 1]);
+    ASSERT_EQ(got.row_token[row], i / c.top_k);
+    ++seen[row];
+  }
+  for (int64_t r = 0; r < pairs; ++r) ASSERT_EQ(seen[r], 1) << "row " << r;
+  EXPECT_EQ(got.row_token, want.row_token);
+  EXPECT_EQ(got.pair_row, want.pair_row);
+  // Deterministic: a second run gives the same bytes.
+  const Grouping again = DevicePermute(ids, c.tokens, c.top_k, c.experts);
+  EXPECT_EQ(again.pair_row, got.pair_row);
+  EXPECT_EQ(again.row_token, got.row_token);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MoePermuteTest,
+    ::testing::Values(PermuteCase{1, 8, 128, 1, false}, PermuteCase{3, 8, 128, 1, false},
+                      PermuteCase{37, 4, 16, 1, false}, PermuteCase{64, 8, 128, 1, false},
+                      PermuteCase{1000, 8, 128, 3, false}, PermuteCase{2048, 8, 256, 1, false},
+                      PermuteCase{16384, 8, 128, 1, false},  // 131072 pairs: 512 chunks
+                      PermuteCase{16384, 8, 128, 5, true}, PermuteCase{777, 1, 4, 1, true},
+                      PermuteCase{5000, 6, 3000, 7, true}));
+
+TEST(MoePermuteErrors, RejectsBadArguments) {
+  DeviceArray<int32_t> buf(1024);
+  MoePermuteParams p;
+  p.ids = buf.get();
+  p.tokens = 4;
+  p.top_k = 2;
+  p.num_experts = 8;
+  p.expert_offsets = buf.get();
+  p.row_token = buf.get();
+  p.pair_row = buf.get();
+  p.workspace = buf.get();
+  p.workspace_bytes = MoePermuteWorkspaceBytes(8, 8);
+  MoePermuteParams bad = p;
+  bad.expert_offsets = nullptr;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.top_k = 0;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.num_experts = 0;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.workspace_bytes = p.workspace_bytes - 1;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.ids = nullptr;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.tokens = -1;
+  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  // No pairs: all offsets zero, nothing else touched.
+  DeviceArray<int32_t> offsets(std::vector<int32_t>(9, 7));
+  MoePermuteParams empty;
+  empty.top_k = 2;
+  empty.num_experts = 8;
+  empty.expert_offsets = offsets.get();
+  ASSERT_CUDA_OK(LaunchMoePermute(empty, nullptr));
+  EXPECT_EQ(offsets.Download(), std::vector<int32_t>(9, 0));
+}
+
+// --- Grouped GEMM -------------------------------------------------------------
+
+struct GemmCase {
+  const char* name;
+  int64_t tokens;
+  int32_t experts, top_k, n, k;
+  bool silu;
+  bool gather;      // rows through a_rows (else x is already grouped)
+  int32_t lda_pad;  // lda = k + lda_pad
+  int32_t used_every;
+};
+
+std::string GemmCaseName(const ::testing::TestParamInfo<GemmCase>& info) { return info.param.name; }
+
+class GroupedGemmTest : public ::testing::TestWithParam<GemmCase> {};
+
+TEST_P(GroupedGemmTest, MatchesFloatReference) {
+  const GemmCase c = GetParam();
+  const int64_t rows = c.tokens * c.top_k;
+  const int64_t lda = c.k + c.lda_pad;
+  const int32_t out_cols = c.silu ? c.n / 2 : c.n;
+  std::vector<int32_t> allowed;
+  for (int32_t e = 0; e < c.experts; e += c.used_every) allowed.push_back(e);
+  ASSERT_GE(static_cast<int32_t>(allowed.size()), c.top_k);
+  const std::vector<int32_t> ids = RandomIds(c.tokens, c.top_k, allowed, 11);
+  const Grouping grouping = HostPermute(ids, c.top_k, c.experts);
+  // A: the token rows (gathered) or the grouped rows themselves.
+  const int64_t a_rows = c.gather ? c.tokens : rows;
+  const std::vector<float> x = RoundBf16(Random(a_rows * lda, 21));
+  const std::vector<float> w = RoundBf16(
+      Random(int64_t{c.experts} * c.n * c.k, 22, 1.0f / std::sqrt(static_cast<float>(c.k))));
+  // Reference in float32 from the same bf16 values.
+  std::vector<float> want(rows * out_cols);
+  std::vector<float> acc(c.n);
+  for (int32_t e = 0; e < c.experts; ++e) {
+    for (int32_t r = grouping.offsets[e]; r < grouping.offsets[e + 1]; ++r) {
+      const float* a = x.data() + (c.gather ? grouping.row_token[r] : r) * lda;
+      for (int32_t col = 0; col < c.n; ++col) {
+        const float* wr = w.data() + (int64_t{e} * c.n + col) * c.k;
+        float s = 0.0f;
+        for (int32_t i = 0; i < c.k; ++i) s += a[i] * wr[i];
+        acc[col] = s;
+      }
+      if (c.silu) {
+        cpu::SiluAndMul(acc.data(), 1, out_cols, want.data() + int64_t{r} * out_cols);
+      } else {
+        std::copy(acc.begin(), acc.end(), want.begin() + int64_t{r} * out_cols);
+      }
+    }
+  }
+  DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w));
+  DeviceArray<int32_t> d_off(grouping.offsets), d_rows(grouping.row_token);
+  for (GroupedGemmPath path :
+       {GroupedGemmPath::kAuto, GroupedGemmPath::kMmaSync, GroupedGemmPath::kWgmma}) {
+    const std::string what =
+        std::string(c.name) + (path == GroupedGemmPath::kAuto      ? " auto"
+                               : path == GroupedGemmPath::kMmaSync ? " mma.sync"
+                                                                   : " wgmma");
+    SCOPED_TRACE(what);
+    // Output plus guard rows that must stay untouched.
+    constexpr int64_t kGuardRows = 40;
+    const int64_t out_elems = (rows + kGuardRows) * out_cols;
+    DeviceArray<__nv_bfloat16> d_out(out_elems);
+    ASSERT_CUDA_OK(cudaMemset(d_out.get(), 0x7f, out_elems * 2));
+    GroupedGemmParams p;
+    p.x = d_x.get();
+    p.lda = lda;
+    p.a_rows = c.gather ? d_rows.get() : nullptr;
+    p.w = d_w.get();
+    p.expert_offsets = d_off.get();
+    p.num_experts = c.experts;
+    p.max_rows = rows;
+    p.n = c.n;
+    p.k = c.k;
+    p.silu_and_mul = c.silu;
+    p.out = d_out.get();
+    p.path = path;
+    ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+    ASSERT_CUDA_OK(cudaDeviceSynchronize());
+    std::vector<__nv_bfloat16> out_all(out_elems);
+    ASSERT_CUDA_OK(cudaMemcpy(out_all.data(), d_out.get(), out_elems * 2, cudaMemcpyDeviceToHost));
+    const std::vector<float> got =
+        ToFloat(std::vector<__nv_bfloat16>(out_all.begin(), out_all.begin() + rows * out_cols));
+    ExpectClose(got, want, 1e-2, what);
+    for (int64_t i = rows * out_cols; i < out_elems; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, &out_all[i], 2);
+      ASSERT_EQ(bits, 0x7f7f) << "guard element " << i - rows * out_cols << " overwritten";
+    }
+    // Again on the same output: the same bytes (no state kept between launches).
+    ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+    std::vector<__nv_bfloat16> again(rows * out_cols);
+    ASSERT_CUDA_OK(cudaDeviceSynchronize());
+    ASSERT_CUDA_OK(cudaMemcpy(again.data(), d_out.get(), again.size() * 2, cudaMemcpyDeviceToHost));
+    EXPECT_EQ(std::memcmp(again.data(), out_all.data(), again.size() * 2), 0);
+  }
+}
+
+// Every case runs on each path. For mma.sync (and kAuto) the mean rows per
+// expert picks the tile: <= 12 small (16 rows), <= 40 decode (32), <= 160
+// medium (64), else large (128 x 256); kWgmma always has 128 x 256 tiles.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, GroupedGemmTest,
+    ::testing::Values(
+        // The tiny test model (hidden 128, moe_intermediate 64, 16 experts, top-4).
+        GemmCase{"tiny_gate_up_t1", 1, 16, 4, 128, 128, true, true, 0, 1},
+        GemmCase{"tiny_gate_up_t3", 3, 16, 4, 128, 128, true, true, 0, 1},
+        GemmCase{"tiny_gate_up_t37", 37, 16, 4, 128, 128, true, true, 0, 1},
+        GemmCase{"tiny_down_t37", 37, 16, 4, 128, 64, false, false, 0, 1},
+        GemmCase{"tiny_gate_up_t300_medium", 300, 16, 4, 128, 128, true, true, 0, 1},
+        GemmCase{"tiny_down_t1000_large", 1000, 16, 4, 128, 64, false, false, 0, 1},
+        GemmCase{"n64_k128", 37, 16, 4, 64, 128, false, true, 0, 1},
+        // One expert, odd row counts: partial and multiple m tiles.
+        GemmCase{"one_row", 1, 4, 1, 64, 128, false, true, 0, 1},
+        GemmCase{"one_expert_3_rows", 3, 1, 1, 64, 128, true, true, 0, 1},
+        GemmCase{"one_expert_37_rows", 37, 1, 1, 64, 128, false, true, 8, 1},
+        GemmCase{"one_expert_37_rows_silu", 37, 1, 1, 96, 136, true, true, 0, 1},
+        // Qwen3-30B-A3B shapes (E=128, top-8): gate_up k=2048, down k=768.
+        GemmCase{"qwen_gate_up_t37", 37, 128, 8, 1536, 2048, true, true, 0, 1},
+        GemmCase{"qwen_down_t64", 64, 128, 8, 2048, 768, false, false, 0, 1},
+        GemmCase{"qwen_down_t256_decode", 256, 128, 8, 2048, 768, false, false, 0, 1},
+        GemmCase{"decode_gate_up", 100, 32, 8, 1536, 512, true, true, 0, 1},
+        // Experts without rows, padded lda, k not a multiple of 64.
+        GemmCase{"empty_experts_small", 37, 48, 4, 256, 200, true, true, 16, 3},
+        GemmCase{"empty_experts_medium", 500, 16, 4, 202, 72, false, true, 8, 2},
+        GemmCase{"empty_experts_large", 2000, 12, 2, 384, 136, false, true, 0, 4},
+        GemmCase{"large_gate_up", 2000, 8, 2, 512, 768, true, true, 0, 1},
+        GemmCase{"large_ungathered", 1500, 8, 2, 256, 264, false, false, 0, 1}),
+    GemmCaseName);
+
+TEST(GroupedGemmErrors, RejectsBadArguments) {
+  DeviceArray<__nv_bfloat16> buf(4096);
+  DeviceArray<int32_t> off(std::vector<int32_t>{0, 2, 4});
+  GroupedGemmParams p;
+  p.x = buf.get();
+  p.w = buf.get();
+  p.out = buf.get();
+  p.expert_offsets = off.get();
+  p.num_experts = 2;
+  p.max_rows = 4;
+  p.n = 16;
+  p.k = 16;
+  p.lda = 16;
+  ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+  ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  GroupedGemmParams bad = p;
+  bad.k = 12;  // not a multiple of 8
+  bad.lda = 12;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.lda = 8;  // shorter than k
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.lda = 20;  // rows not 16-byte aligned
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.n = 15;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.n = 24;
+  bad.silu_and_mul = true;  // inter 12: not a multiple of 8
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.expert_offsets = nullptr;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.num_experts = 0;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.x = buf.get() + 1;  // misaligned
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.out = nullptr;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.max_rows = -1;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.path = static_cast<GroupedGemmPath>(7);
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.max_rows = 0;
+  bad.out = nullptr;
+  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaSuccess);  // nothing to do
+}
+
+// --- Combine ------------------------------------------------------------------
+
+struct CombineCase {
+  int64_t tokens;
+  int32_t top_k, hidden;
+};
+
+class MoeCombineTest : public ::testing::TestWithParam<CombineCase> {};
+
+TEST_P(MoeCombineTest, MatchesCpu) {
+  const CombineCase c = GetParam();
+  const int64_t pairs = c.tokens * c.top_k;
+  const std::vector<float> expert_out = RoundBf16(Random(pairs * c.hidden, 31));
+  std::vector<int32_t> pair_row(pairs);
+  std::iota(pair_row.begin(), pair_row.end(), 0);
+  std::shuffle(pair_row.begin(), pair_row.end(), std::mt19937(32));
+  const std::vector<float> weights = Random(pairs, 33, 0.5f);
+  const std::vector<float> residual = Random(c.tokens * c.hidden, 34);
+  std::vector<float> want = residual;
+  for (int64_t t = 0; t < c.tokens; ++t) {
+    for (int32_t h = 0; h < c.hidden; ++h) {
+      float s = 0.0f;
+      for (int32_t j = 0; j < c.top_k; ++j) {
+        const int64_t row = pair_row[t * c.top_k + j];
+        s += weights[t * c.top_k + j] * expert_out[row * c.hidden + h];
+      }
+      want[t * c.hidden + h] += s;
+    }
+  }
+  DeviceArray<__nv_bfloat16> d_out(ToBf16(expert_out));
+  DeviceArray<int32_t> d_pr(pair_row);
+  DeviceArray<float> d_w(weights), d_res(residual);
+  MoeCombineParams p;
+  p.expert_out = d_out.get();
+  p.pair_row = d_pr.get();
+  p.weights = d_w.get();
+  p.tokens = c.tokens;
+  p.top_k = c.top_k;
+  p.hidden = c.hidden;
+  p.residual = d_res.get();
+  ASSERT_CUDA_OK(LaunchMoeCombine(p, nullptr));
+  ExpectClose(d_res.Download(), want, 1e-5, "combine");
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, MoeCombineTest,
+                         ::testing::Values(CombineCase{1, 8, 2048}, CombineCase{37, 4, 128},
+                                           CombineCase{300, 8, 2048}, CombineCase{5, 2, 100},
+                                           CombineCase{3, 6, 7168}, CombineCase{2, 3, 13}));
+
+TEST(MoeCombineErrors, RejectsBadArguments) {
+  DeviceArray<float> buf(64);
+  DeviceArray<__nv_bfloat16> out(64);
+  DeviceArray<int32_t> rows(8);
+  MoeCombineParams p;
+  p.expert_out = out.get();
+  p.pair_row = rows.get();
+  p.weights = buf.get();
+  p.tokens = 2;
+  p.top_k = 2;
+  p.hidden = 8;
+  p.residual = buf.get();
+  MoeCombineParams bad = p;
+  bad.hidden = 0;
+  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.top_k = 0;
+  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.tokens = -1;
+  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.pair_row = nullptr;
+  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+  bad = p;
+  bad.residual = nullptr;
+  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+}
+
+// --- A whole MoE layer --------------------------------------------------------
+
+// Route, group, gate_up with SiLU-and-multiply, down and combine on the GPU,
+// against the CPU's routing and float32 expert MLPs on the same bf16 values.
+void CheckMoeLayer(int64_t tokens, int32_t experts, int32_t hidden, int32_t inter, int32_t top_k) {
+  SCOPED_TRACE(::testing::Message() << "T=" << tokens << " E=" << experts << " H=" << hidden
+                                    << " I=" << inter << " k=" << top_k);
+  const int64_t pairs = tokens * top_k;
+  const std::vector<float> x = RoundBf16(Random(tokens * hidden, 41));
+  const std::vector<float> w13 = RoundBf16(Random(int64_t{experts} * 2 * inter * hidden, 42,
+                                                  1.0f / std::sqrt(static_cast<float>(hidden))));
+  const std::vector<float> w2 = RoundBf16(
+      Random(int64_t{experts} * hidden * inter, 43, 1.0f / std::sqrt(static_cast<float>(inter))));
+  const std::vector<float> logits = Random(tokens * experts, 44);
+  const std::vector<float> residual0 = Random(tokens * hidden, 45);
+  std::vector<int32_t> ids(pairs);
+  std::vector<float> weights(pairs);
+  cpu::SoftmaxTopK(logits.data(), tokens, experts, top_k, true, ids.data(), weights.data());
+
+  DeviceArray<float> d_logits(logits), d_weights(pairs), d_residual(residual0);
+  DeviceArray<int32_t> d_ids(pairs), d_off(experts + 1), d_rt(pairs), d_pr(pairs);
+  const size_t ws_bytes = MoePermuteWorkspaceBytes(experts, pairs);
+  DeviceArray<char> d_ws(std::max<size_t>(1, ws_bytes));
+  DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w13(ToBf16(w13)), d_w2(ToBf16(w2));
+  DeviceArray<__nv_bfloat16> d_act(pairs * inter), d_out(pairs * hidden);
+  cudaStream_t stream;
+  ASSERT_CUDA_OK(cudaStreamCreate(&stream));
+  MoeRoutingParams route;
+  route.logits = d_logits.get();
+  route.tokens = tokens;
+  route.num_experts = experts;
+  route.top_k = top_k;
+  route.normalize = true;
+  route.ids = d_ids.get();
+  route.weights = d_weights.get();
+  ASSERT_CUDA_OK(LaunchMoeRouting(route, stream));
+  MoePermuteParams perm;
+  perm.ids = d_ids.get();
+  perm.tokens = tokens;
+  perm.top_k = top_k;
+  perm.num_experts = experts;
+  perm.expert_offsets = d_off.get();
+  perm.row_token = d_rt.get();
+  perm.pair_row = d_pr.get();
+  perm.workspace = d_ws.get();
+  perm.workspace_bytes = ws_bytes;
+  ASSERT_CUDA_OK(LaunchMoePermute(perm, stream));
+  GroupedGemmParams up;
+  up.x = d_x.get();
+  up.lda = hidden;
+  up.a_rows = d_rt.get();
+  up.w = d_w13.get();
+  up.expert_offsets = d_off.get();
+  up.num_experts = experts;
+  up.max_rows = pairs;
+  up.n = 2 * inter;
+  up.k = hidden;
+  up.silu_and_mul = true;
+  up.out = d_act.get();
+  ASSERT_CUDA_OK(LaunchGroupedGemm(up, stream));
+  GroupedGemmParams down = up;
+  down.x = d_act.get();
+  down.lda = inter;
+  down.a_rows = nullptr;
+  down.w = d_w2.get();
+  down.n = hidden;
+  down.k = inter;
+  down.silu_and_mul = false;
+  down.out = d_out.get();
+  ASSERT_CUDA_OK(LaunchGroupedGemm(down, stream));
+  MoeCombineParams combine;
+  combine.expert_out = d_out.get();
+  combine.pair_row = d_pr.get();
+  combine.weights = d_weights.get();
+  combine.tokens = tokens;
+  combine.top_k = top_k;
+  combine.hidden = hidden;
+  combine.residual = d_residual.get();
+  ASSERT_CUDA_OK(LaunchMoeCombine(combine, stream));
+  ASSERT_CUDA_OK(cudaStreamSynchronize(stream));
+  ASSERT_CUDA_OK(cudaStreamDestroy(stream));
+  ASSERT_EQ(d_ids.Download(), ids);
+
+  // CPU MoE in float32: sum_j w_j * down_e(silu(gate_e x) * up_e x).
+  std::vector<float> want = residual0;
+  std::vector<float> gate_up(2 * inter), act(inter);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float* xt = x.data() + t * hidden;
+    for (int32_t j = 0; j < top_k; ++j) {
+      const int32_t e = ids[t * top_k + j];
+      const float* g = w13.data() + int64_t{e} * 2 * inter * hidden;
+      for (int32_t i = 0; i < 2 * inter; ++i) {
+        float s = 0.0f;
+        for (int32_t h = 0; h < hidden; ++h) s += xt[h] * g[int64_t{i} * hidden + h];
+        gate_up[i] = s;
+      }
+      cpu::SiluAndMul(gate_up.data(), 1, inter, act.data());
+      const float* d = w2.data() + int64_t{e} * hidden * inter;
+      for (int32_t h = 0; h < hidden; ++h) {
+        float s = 0.0f;
+        for (int32_t i = 0; i < inter; ++i) s += act[i] * d[int64_t{h} * inter + i];
+        want[t * hidden + h] += weights[t * top_k + j] * s;
+      }
+    }
+  }
+  const std::vector<float> got = d_residual.Download();
+  std::vector<float> got_delta(got.size()), want_delta(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    got_delta[i] = got[i] - residual0[i];
+    want_delta[i] = want[i] - residual0[i];
+  }
+  EXPECT_LE(RelativeError(got_delta, want_delta), 1e-2);
+}
+
+TEST(MoeLayerTest, TinyModelShapes) {
+  for (int64_t tokens : {1, 3, 37, 300, 1000}) CheckMoeLayer(tokens, 16, 128, 64, 4);
+}
+
+TEST(MoeLayerTest, Qwen3MoeLayerShape) {
+  CheckMoeLayer(5, 128, 2048, 768, 8);
+  CheckMoeLayer(64, 128, 2048, 768, 8);
+}
+
+}  // namespace
+}  // namespace weft::kernels::gpu
