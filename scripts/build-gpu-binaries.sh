@@ -3,8 +3,8 @@
 # machine, which has no Bazel and no Debian -dev libraries, and stages them in
 # gpu-bin/ together with scripts/run-gpu-tests.sh.
 #
-#   scripts/build-gpu-binaries.sh            # build and stage into gpu-bin/
-#   (on the GPU machine) gpu-bin/run-gpu-tests.sh [LOG_DIR]
+#   scripts/build-gpu-binaries.sh            # build, stage into gpu-bin/, pack gpu-bin.tar.xz
+#   (on the GPU machine) tar xJf gpu-bin.tar.xz && gpu-bin/run-gpu-tests.sh [--bench] [LOG_DIR]
 #
 # The binaries link weft's code, GoogleTest, libgcc and the CUDA runtime
 # statically (--config=cuda); they need glibc, the libstdc++.so.6 staged
@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
   name="$(echo "${t#//}" | tr '/:' '__')"
   cp "$bin_dir/$path" "gpu-bin/$name"
   chmod u+w "gpu-bin/$name"
-  strip --strip-debug "gpu-bin/$name"
+  strip --strip-all "gpu-bin/$name"
   # Libraries without a static archive (prometheus-cpp, Google Benchmark)
   # travel beside the binaries; glibc, NCCL and cuBLAS are on the GPU machine.
   # (grep finds nothing for fully static binaries: not an error.)
@@ -64,3 +64,8 @@ cp -L "$(g++ -print-file-name=libstdc++.so.6)" gpu-bin/libstdc++.so.6
 cp scripts/run-gpu-tests.sh gpu-bin/
 ls -la gpu-bin
 du -sh gpu-bin
+# What travels to the GPU machine (its carry limit is 64 MiB; the binaries
+# are ~190 MB, ~30 MB compressed): unpack there with
+#   tar xJf gpu-bin.tar.xz   (or python3 -m tarfile -e gpu-bin.tar.xz .)
+tar cJf gpu-bin.tar.xz gpu-bin
+ls -la gpu-bin.tar.xz

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One call on the GPU machine does everything (its lease is short): unpack the
+# binaries that scripts/build-gpu-binaries.sh packed, run every GPU test and
+# benchmark, then the PyTorch peers, then compute-sanitizer on the operator
+# tests, all under one deadline, logging to /tmp/weft-gpu-logs and packing the
+# logs into $OUT/logs.tar.gz (the device tool returns at most 8 files).
+#   (here)   scripts/build-gpu-binaries.sh
+#   (there)  bash scripts/gpu-device-run.sh [SECONDS]     # run with carry gpu-bin.tar.xz
+set -uo pipefail
+cd "$(dirname "$0")/.."
+budget="${1:-560}"
+out="${OUT:-$PWD/gpu-out}"
+logs=/tmp/weft-gpu-logs
+rm -rf "$logs"
+mkdir -p "$out" "$logs"
+pack() { tar czf "$out/logs.tar.gz" -C /tmp weft-gpu-logs; }
+trap pack EXIT
+export WEFT_GPU_DEADLINE=$(($(date +%s) + budget))
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+left() { echo $((WEFT_GPU_DEADLINE - $(date +%s))); }
+
+if [[ -f gpu-bin.tar.xz ]]; then
+  rm -rf gpu-bin
+  tar xJf gpu-bin.tar.xz 2>/dev/null || python3 -m tarfile -e gpu-bin.tar.xz . || exit 1
+fi
+git rev-parse HEAD >"$logs/commit.txt" 2>/dev/null || true
+WEFT_GPU_TIMEOUT="${WEFT_GPU_TIMEOUT:-240}" bash gpu-bin/run-gpu-tests.sh --bench "$logs"
+status=$?
+
+if [[ $(left) -gt 60 ]]; then
+  echo "=== peers"
+  timeout $(($(left) - 30)) python3 tests/bench/gpu_peers.py >"$logs/gpu_peers.log" 2>&1 || status=1
+  cat "$logs/gpu_peers.log"
+fi
+
+# compute-sanitizer (works on the Firecracker machines, not under gVisor).
+for t in elementwise_ops_test paged_attention_test moe_ops_test; do
+  [[ $(left) -gt 40 ]] || { echo "=== sanitizer skipped for $t (deadline)"; continue; }
+  for tool in memcheck racecheck; do
+    [[ $(left) -gt 30 ]] || continue
+    echo "=== compute-sanitizer --tool $tool $t"
+    LD_LIBRARY_PATH="$PWD/gpu-bin:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}" \
+      timeout $(($(left) - 20)) compute-sanitizer --tool "$tool" --error-exitcode 3 \
+      "gpu-bin/kernels_cuda_$t" --gtest_color=no --gtest_filter="${WEFT_SANITIZER_FILTER:-*}" \
+      >"$logs/sanitizer_${tool}_$t.log" 2>&1
+    echo "rc=$? $(tail -n 3 "$logs/sanitizer_${tool}_$t.log" | tr '\n' ' ')"
+  done
+done
+cat "$logs/summary.txt" 2>/dev/null
+exit $status
