@@ -384,8 +384,17 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
     row.resize(batch.max_blocks_per_sequence, -1);
     batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
   }
-  std::vector<float> logits;
-  if (absl::Status s = model_.Forward(batch, *kv_, &logits); !s.ok()) {
+  std::vector<CausalLm::SampleRow> rows;
+  for (SequenceId id : sampled) {
+    const Sequence& seq = sequences_.at(id);
+    rows.push_back({.options = &seq.sampler->options(),
+                    .seed = seq.sampler->seed(),
+                    .prompt = absl::Span<const int32_t>(seq.tokens.data(), seq.prompt_len),
+                    .output = absl::Span<const int32_t>(seq.tokens.data() + seq.prompt_len,
+                                                        seq.tokens.size() - seq.prompt_len)});
+  }
+  std::vector<SampledToken> tokens;
+  if (absl::Status s = model_.ForwardAndSample(batch, *kv_, rows, &tokens); !s.ok()) {
     // The plan was validated, so this is a bug; the scheduled sequences'
     // state is no longer trustworthy: drop them and release their blocks.
     for (const ScheduledChunk& c : plan.chunks) (void)Abort(c.id);
@@ -396,14 +405,8 @@ absl::StatusOr<StepResult> ModelExecutor::Step(const StepPlan& plan) {
   for (const ScheduledChunk& c : plan.chunks) CacheComputedBlocks(c.id, sequences_.at(c.id));
 
   StepResult result;
-  const int64_t vocab = model_.config().vocab_size;
   for (size_t i = 0; i < sampled.size(); ++i) {
-    Sequence& seq = sequences_.at(sampled[i]);
-    const absl::Span<const float> row(logits.data() + i * vocab, vocab);
-    const absl::Span<const int32_t> prompt(seq.tokens.data(), seq.prompt_len);
-    const absl::Span<const int32_t> output(seq.tokens.data() + seq.prompt_len,
-                                           seq.tokens.size() - seq.prompt_len);
-    result.outputs.push_back(Emit(sampled[i], seq.sampler->Sample(row, prompt, output)));
+    result.outputs.push_back(Emit(sampled[i], std::move(tokens[i])));
   }
   return result;
 }

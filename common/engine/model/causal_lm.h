@@ -10,9 +10,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "common/checkpoint/model_config.h"
 #include "common/engine/model/forward_batch.h"
 #include "common/engine/model/kv_memory.h"
+#include "common/engine/sampling/sampler.h"
 
 namespace weft::engine {
 
@@ -38,6 +40,25 @@ class CausalLm {
   // Thread-compatible: concurrent calls need distinct `kv`.
   virtual absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                                std::vector<float>* logits) const = 0;
+
+  // What to sample from one logit row: the sequence's options and seed, its
+  // prompt and the tokens generated so far (for the penalties; the draw
+  // depends on output.size()).
+  struct SampleRow {
+    const SamplingOptions* options = nullptr;
+    uint64_t seed = 0;
+    absl::Span<const int32_t> prompt;
+    absl::Span<const int32_t> output;
+  };
+  // Runs `batch` and samples one token per logit row (`rows` has one entry
+  // per batch.logit_indices); `tokens` becomes those tokens in order. The
+  // choices are SampleLogits'. This default runs Forward and samples on the
+  // host; a backend whose logits live on a device samples there and brings
+  // back only the tokens. Errors as Forward's, and InvalidArgument when
+  // `rows` does not match the batch.
+  virtual absl::Status ForwardAndSample(const ForwardBatch& batch, KvMemory& kv,
+                                        absl::Span<const SampleRow> rows,
+                                        std::vector<SampledToken>* tokens) const;
 };
 
 }  // namespace weft::engine

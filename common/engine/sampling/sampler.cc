@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -77,8 +78,18 @@ uint64_t Sampler::TokenSeed(uint64_t seed, uint64_t position) {
   return z ^ (z >> 31);
 }
 
+double Sampler::TokenUniform(uint64_t seed, uint64_t position) {
+  return static_cast<double>(TokenSeed(seed, position) >> 11) * 0x1.0p-53;
+}
+
 SampledToken Sampler::Sample(absl::Span<const float> raw, absl::Span<const int32_t> prompt,
                              absl::Span<const int32_t> output) {
+  return SampleLogits(options_, seed_, raw, prompt, output);
+}
+
+SampledToken SampleLogits(const SamplingOptions& options, uint64_t seed,
+                          absl::Span<const float> raw, absl::Span<const int32_t> prompt,
+                          absl::Span<const int32_t> output) {
   const int32_t vocab = static_cast<int32_t>(raw.size());
   std::vector<float> logits(raw.begin(), raw.end());
 
@@ -87,65 +98,73 @@ SampledToken Sampler::Sample(absl::Span<const float> raw, absl::Span<const int32
   const std::vector<double> raw_logprobs = LogSoftmax(logits);
 
   // Penalties.
-  if (options_.repetition_penalty != 1.0f) {
+  if (options.repetition_penalty != 1.0f) {
     absl::flat_hash_set<int32_t> seen(prompt.begin(), prompt.end());
     seen.insert(output.begin(), output.end());
     for (int32_t t : seen) {
       if (t < 0 || t >= vocab) continue;
-      logits[t] = logits[t] > 0 ? logits[t] / options_.repetition_penalty
-                                : logits[t] * options_.repetition_penalty;
+      logits[t] = logits[t] > 0 ? logits[t] / options.repetition_penalty
+                                : logits[t] * options.repetition_penalty;
     }
   }
-  if (options_.frequency_penalty != 0.0f || options_.presence_penalty != 0.0f) {
+  if (options.frequency_penalty != 0.0f || options.presence_penalty != 0.0f) {
     absl::flat_hash_map<int32_t, int32_t> counts;
     for (int32_t t : output) ++counts[t];
     for (const auto& [t, count] : counts) {
       if (t < 0 || t >= vocab) continue;
-      logits[t] -= options_.frequency_penalty * count + options_.presence_penalty;
+      logits[t] -= options.frequency_penalty * count + options.presence_penalty;
     }
   }
 
   // Below this, temperature scaling overflows float; it is greedy anyway.
   constexpr float kGreedyTemperature = 1e-5f;
-  if (options_.temperature < kGreedyTemperature) {
+  if (options.temperature < kGreedyTemperature) {
     result.token = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) -
                                         logits.begin());  // first maximum: lowest id
   } else {
-    for (float& l : logits) l /= options_.temperature;
+    for (float& l : logits) l /= options.temperature;
     const std::vector<int32_t> order = SortedByValue(logits);
     size_t keep = order.size();
-    if (options_.top_k > 0) keep = std::min(keep, static_cast<size_t>(options_.top_k));
+    if (options.top_k > 0) keep = std::min(keep, static_cast<size_t>(options.top_k));
     // Probabilities of the candidates, in order.
     const float max = logits[order[0]];
     std::vector<double> probs(keep);
     double total = 0.0;
     for (size_t i = 0; i < keep; ++i) total += probs[i] = std::exp(double{logits[order[i]]} - max);
     for (double& p : probs) p /= total;
-    if (options_.top_p < 1.0f) {
+    if (options.top_p < 1.0f) {
       double cumulative = 0.0;
       size_t i = 0;
       while (i < keep) {
         cumulative += probs[i++];
-        if (cumulative >= options_.top_p) break;
+        if (cumulative >= options.top_p) break;
       }
       keep = i;
     }
-    if (options_.min_p > 0.0f) {
-      const double threshold = options_.min_p * probs[0];
+    if (options.min_p > 0.0f) {
+      const double threshold = options.min_p * probs[0];
       size_t i = 1;
       while (i < keep && probs[i] >= threshold) ++i;
       keep = i;
     }
-    std::discrete_distribution<size_t> pick(probs.begin(), probs.begin() + keep);
-    std::mt19937_64 rng(TokenSeed(seed_, output.size()));
-    result.token = order[pick(rng)];
+    double kept = 0.0;
+    for (size_t i = 0; i < keep; ++i) kept += probs[i];
+    const double target = Sampler::TokenUniform(seed, output.size()) * kept;
+    double cumulative = 0.0;
+    size_t pick = 0;
+    while (pick + 1 < keep) {
+      cumulative += probs[pick];
+      if (cumulative > target) break;
+      ++pick;
+    }
+    result.token = order[pick];
   }
 
   result.logprob = static_cast<float>(raw_logprobs[result.token]);
-  if (options_.top_logprobs > 0) {
+  if (options.top_logprobs > 0) {
     std::vector<float> raw_values(raw.begin(), raw.end());
     const std::vector<int32_t> order = SortedByValue(raw_values);
-    const int32_t n = std::min(options_.top_logprobs, vocab);
+    const int32_t n = std::min(options.top_logprobs, vocab);
     for (int32_t i = 0; i < n; ++i) {
       result.top_logprobs.emplace_back(order[i], static_cast<float>(raw_logprobs[order[i]]));
     }

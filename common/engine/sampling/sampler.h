@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <utility>
 #include <vector>
 
@@ -44,6 +43,18 @@ struct SampledToken {
   std::vector<std::pair<int32_t, float>> top_logprobs;
 };
 
+// Picks the next token from `logits` (vocabulary size) with `options`
+// (valid, see ValidateSamplingOptions), given the prompt and the tokens
+// generated so far (for the penalties). The draw is one uniform number,
+// TokenUniform(seed, output.size()): the first candidate, in order of
+// decreasing (penalized, tempered) logit with ties to the lower id, at which
+// the candidates' cumulative probability exceeds it. Everything here is
+// portable arithmetic, so the CUDA sampler makes the same choices (up to
+// rounding at the boundaries between candidates).
+SampledToken SampleLogits(const SamplingOptions& options, uint64_t seed,
+                          absl::Span<const float> logits, absl::Span<const int32_t> prompt,
+                          absl::Span<const int32_t> output);
+
 // The sampling state of one sequence. Not thread-safe; one per sequence.
 class Sampler {
  public:
@@ -61,6 +72,13 @@ class Sampler {
 
   // The generator seed of the token at output `position`.
   static uint64_t TokenSeed(uint64_t seed, uint64_t position);
+  // The uniform draw in [0, 1) of the token at output `position`: the top 53
+  // bits of TokenSeed.
+  static double TokenUniform(uint64_t seed, uint64_t position);
+
+  const SamplingOptions& options() const { return options_; }
+  // The request's seed, or the one drawn for it.
+  uint64_t seed() const { return seed_; }
 
  private:
   SamplingOptions options_;
