@@ -144,7 +144,7 @@ int Main() {
   Decode(64, 4096, 64);
   const int batch = 8, length = 4096;
   const double seconds = Time(batch, length, 16, true);
-  const double flops = 4.0 * batch * (double{length} * length / 2) * kHeads * kDim;
+  const double flops = 4.0 * batch * (static_cast<double>(length) * length / 2) * kHeads * kDim;
   std::printf(
       "causal prefill GQA 32/4 d128 block 16 B=%d L=%d: %.3f ms, %.1f TFLOP/s = %.3f of 753 "
       "TFLOP/s\n",

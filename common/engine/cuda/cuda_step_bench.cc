@@ -240,7 +240,7 @@ int Run() {
       }
     }
     const double t = Median(times);
-    const double tokens = double{prefill_seqs} * prefill_len;
+    const double tokens = static_cast<double>(prefill_seqs) * prefill_len;
     // Active-parameter matmuls (2 FLOPs each) plus causal attention.
     const double h = c.hidden_size, d = c.head_dim;
     const double active =
@@ -248,7 +248,7 @@ int Run() {
                                c.num_attention_heads * d * h + c.moe.num_experts * h +
                                c.moe.num_experts_per_tok * 3.0 * h * c.moe.moe_intermediate_size);
     const double attention = c.num_hidden_layers * 4.0 * c.num_attention_heads * d * prefill_seqs *
-                             (double{prefill_len} * prefill_len / 2.0);
+                             (static_cast<double>(prefill_len) * prefill_len / 2.0);
     const double flops = 2.0 * active * tokens + attention;
     std::printf("\nprefill %d x %d tokens: %.1f ms, %.0f tok/s, %.0f TFLOP/s = %.2f of %.0f\n",
                 prefill_seqs, prefill_len, t * 1e3, tokens / t, flops / t / 1e12,
