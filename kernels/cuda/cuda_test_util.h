@@ -1,6 +1,6 @@
 // Helpers for GPU tests: assertions that evaluate a CUDA call once and fail
-// with the library's error string, device arrays, bf16 rounding, seeded
-// random data and relative error.
+// with the library's error string, device arrays, argument rejection checks,
+// bf16 rounding, seeded random data and relative error.
 #ifndef WEFT_KERNELS_CUDA_CUDA_TEST_UTIL_H_
 #define WEFT_KERNELS_CUDA_CUDA_TEST_UTIL_H_
 
@@ -8,7 +8,9 @@
 #include <cuda_runtime_api.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -59,6 +61,21 @@ class DeviceArray {
   T* data_ = nullptr;
   size_t n_;
 };
+
+// Expects `launch` to answer `rejected` for every variant of `good` that one
+// of `breaks` makes, each from a fresh copy of `good`; a failure names the
+// variant by its index in `breaks`.
+template <typename Params, typename Launch, typename Code = cudaError_t>
+void ExpectRejected(const Params& good, Launch launch,
+                    const std::vector<std::function<void(Params&)>>& breaks,
+                    Code rejected = cudaErrorInvalidValue) {
+  for (size_t i = 0; i < breaks.size(); ++i) {
+    SCOPED_TRACE(::testing::Message() << "variant " << i);
+    Params bad = good;
+    breaks[i](bad);
+    EXPECT_EQ(launch(bad), rejected);
+  }
+}
 
 inline std::vector<float> Random(size_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);

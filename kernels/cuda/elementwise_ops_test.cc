@@ -32,6 +32,7 @@ namespace weft::kernels::gpu {
 namespace {
 
 using testing::DeviceArray;
+using testing::ExpectRejected;
 using testing::RelativeError;
 using testing::RoundBf16;
 using testing::ToBf16;
@@ -140,23 +141,16 @@ TEST_F(ElementwiseOpsTest, EmbeddingRejectsBadArguments) {
   DeviceArray<float> d_out(2 * 16);
   EmbeddingParams p{d_table.get(), 8, 16, d_ids.get(), 2, d_out.get()};
   ASSERT_CUDA_OK(LaunchEmbedding(p, stream_));
-  EmbeddingParams bad = p;
-  bad.hidden = 0;
-  EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.vocab = 0;
-  EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.tokens = -1;
-  EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.table = nullptr;
-  EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.out = nullptr;
-  EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaErrorInvalidValue);
+  ExpectRejected(p, [this](const EmbeddingParams& q) { return LaunchEmbedding(q, stream_); },
+                 {
+                     [](EmbeddingParams& b) { b.hidden = 0; },
+                     [](EmbeddingParams& b) { b.vocab = 0; },
+                     [](EmbeddingParams& b) { b.tokens = -1; },
+                     [](EmbeddingParams& b) { b.table = nullptr; },
+                     [](EmbeddingParams& b) { b.out = nullptr; },
+                 });
   // No tokens: nothing to do, not even pointers to check.
-  bad = p;
+  EmbeddingParams bad = p;
   bad.tokens = 0;
   bad.ids = nullptr;
   EXPECT_EQ(LaunchEmbedding(bad, stream_), cudaSuccess);
@@ -349,18 +343,15 @@ TEST_F(ElementwiseOpsTest, RmsNormBf16RejectsBadArguments) {
   DeviceArray<__nv_bfloat16> d_x(4 * 128), d_w(64);
   RmsNormBf16Params p{d_x.get(), 4, 2, 128, 64, d_w.get(), 1e-6f};
   ASSERT_CUDA_OK(LaunchRmsNormBf16(p, stream_));
+  ExpectRejected(p, [this](const RmsNormBf16Params& q) { return LaunchRmsNormBf16(q, stream_); },
+                 {
+                     [](RmsNormBf16Params& b) { b.token_stride = 127; },  // < heads * dim
+                     [](RmsNormBf16Params& b) { b.heads = 0; },
+                     [](RmsNormBf16Params& b) { b.dim = 0; },
+                     [](RmsNormBf16Params& b) { b.weight = nullptr; },
+                 });
   RmsNormBf16Params bad = p;
-  bad.token_stride = 127;  // < heads * dim
-  EXPECT_EQ(LaunchRmsNormBf16(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.heads = 0;
-  EXPECT_EQ(LaunchRmsNormBf16(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.dim = 0;
-  EXPECT_EQ(LaunchRmsNormBf16(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
   bad.weight = nullptr;
-  EXPECT_EQ(LaunchRmsNormBf16(bad, stream_), cudaErrorInvalidValue);
   bad.tokens = 0;
   EXPECT_EQ(LaunchRmsNormBf16(bad, stream_), cudaSuccess);
 }
@@ -500,23 +491,20 @@ TEST_F(ElementwiseOpsTest, RopeRejectsBadArguments) {
   p.rotary_dim = 128;
   p.inv_freq = d_freq.get();
   ASSERT_CUDA_OK(LaunchRope(p, stream_));
+  ExpectRejected(p, [this](const RopeParams& q) { return LaunchRope(q, stream_); },
+                 {
+                     [](RopeParams& b) { b.rotary_dim = 127; },  // odd
+                     [](RopeParams& b) { b.offset = 2; },  // offset + rotary_dim > head_stride
+                     [](RopeParams& b) { b.token_stride = 255; },  // < heads * head_stride
+                     [](RopeParams& b) {
+                       b.rotary_dim = 2048;  // above the supported 1024
+                       b.head_stride = 2048;
+                       b.token_stride = 4096;
+                     },
+                     [](RopeParams& b) { b.inv_freq = nullptr; },
+                 });
   RopeParams bad = p;
-  bad.rotary_dim = 127;  // odd
-  EXPECT_EQ(LaunchRope(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.offset = 2;  // offset + rotary_dim > head_stride
-  EXPECT_EQ(LaunchRope(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.token_stride = 255;  // < heads * head_stride
-  EXPECT_EQ(LaunchRope(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
-  bad.rotary_dim = 2048;  // above the supported 1024
-  bad.head_stride = 2048;
-  bad.token_stride = 4096;
-  EXPECT_EQ(LaunchRope(bad, stream_), cudaErrorInvalidValue);
-  bad = p;
   bad.inv_freq = nullptr;
-  EXPECT_EQ(LaunchRope(bad, stream_), cudaErrorInvalidValue);
   bad.tokens = 0;
   EXPECT_EQ(LaunchRope(bad, stream_), cudaSuccess);
 }
@@ -693,34 +681,25 @@ TEST_F(GemmTest, RejectsBadArguments) {
   p.n = 32;
   p.k = 64;
   ASSERT_CUBLAS_OK(LaunchGemm(handle_, p, stream_));
-  GemmParams bad = p;
-  bad.ldx = 63;  // < k
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.ldy = 31;  // < n
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.beta = 1.0f;  // accumulation needs a float32 output
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.m = -1;
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.n = 0;
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.k = 0;
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.k = int64_t{1} << 32;  // beyond cuBLAS's int sizes
-  bad.ldx = bad.k;
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
-  bad = p;
-  bad.w = nullptr;
-  EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_INVALID_VALUE);
+  ExpectRejected(
+      p, [this](const GemmParams& q) { return LaunchGemm(handle_, q, stream_); },
+      {
+          [](GemmParams& b) { b.ldx = 63; },     // < k
+          [](GemmParams& b) { b.ldy = 31; },     // < n
+          [](GemmParams& b) { b.beta = 1.0f; },  // accumulation needs a float32 output
+          [](GemmParams& b) { b.m = -1; },
+          [](GemmParams& b) { b.n = 0; },
+          [](GemmParams& b) { b.k = 0; },
+          [](GemmParams& b) {
+            b.k = int64_t{1} << 32;  // beyond cuBLAS's int sizes
+            b.ldx = b.k;
+          },
+          [](GemmParams& b) { b.w = nullptr; },
+      },
+      CUBLAS_STATUS_INVALID_VALUE);
   EXPECT_EQ(LaunchGemm(nullptr, p, stream_), CUBLAS_STATUS_INVALID_VALUE);
   // m == 0: a no-op that touches nothing.
-  bad = p;
+  GemmParams bad = p;
   bad.m = 0;
   bad.x = nullptr;
   bad.y = nullptr;

@@ -26,6 +26,7 @@ namespace weft::kernels::gpu {
 namespace {
 
 using testing::DeviceArray;
+using testing::ExpectRejected;
 using testing::Random;
 using testing::RelativeError;
 using testing::RoundBf16;
@@ -280,38 +281,34 @@ TEST(MoeRoutingErrors, RejectsBadArguments) {
   p.weights = buf.get();
   ASSERT_CUDA_OK(LaunchMoeRouting(p, nullptr));
   ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  ExpectRejected(p, [](const MoeRoutingParams& q) { return LaunchMoeRouting(q, nullptr); },
+                 {
+                     [](MoeRoutingParams& b) { b.top_k = 0; },
+                     [](MoeRoutingParams& b) { b.top_k = 17; },  // more than the experts
+                     [](MoeRoutingParams& b) {
+                       b.num_experts = 513;
+                       b.top_k = 33;
+                     },
+                     [](MoeRoutingParams& b) { b.num_experts = 0; },
+                     [](MoeRoutingParams& b) { b.tokens = -1; },
+                     [](MoeRoutingParams& b) { b.logits = nullptr; },
+                     [](MoeRoutingParams& b) { b.ids = nullptr; },
+                     [&](MoeRoutingParams& b) {
+                       b.correction_bias = buf.get();
+                       b.n_group = 3;  // does not divide 16
+                     },
+                     [&](MoeRoutingParams& b) {
+                       b.correction_bias = buf.get();
+                       b.n_group = 4;
+                       b.topk_group = 5;
+                     },
+                     [&](MoeRoutingParams& b) {
+                       b.correction_bias = buf.get();
+                       b.n_group = 4;
+                       b.topk_group = 0;
+                     },
+                 });
   MoeRoutingParams bad = p;
-  bad.top_k = 0;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.top_k = 17;  // more than the experts
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.num_experts = 513;
-  bad.top_k = 33;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.num_experts = 0;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.tokens = -1;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.logits = nullptr;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.ids = nullptr;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.correction_bias = buf.get();
-  bad.n_group = 3;  // does not divide 16
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad.n_group = 4;
-  bad.topk_group = 5;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad.topk_group = 0;
-  EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
   bad.tokens = 0;
   bad.logits = nullptr;
   EXPECT_EQ(LaunchMoeRouting(bad, nullptr), cudaSuccess);  // nothing to do
@@ -384,24 +381,15 @@ TEST(MoePermuteErrors, RejectsBadArguments) {
   p.pair_row = buf.get();
   p.workspace = buf.get();
   p.workspace_bytes = MoePermuteWorkspaceBytes(8, 8);
-  MoePermuteParams bad = p;
-  bad.expert_offsets = nullptr;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.top_k = 0;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.num_experts = 0;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.workspace_bytes = p.workspace_bytes - 1;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.ids = nullptr;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.tokens = -1;
-  EXPECT_EQ(LaunchMoePermute(bad, nullptr), cudaErrorInvalidValue);
+  ExpectRejected(p, [](const MoePermuteParams& q) { return LaunchMoePermute(q, nullptr); },
+                 {
+                     [](MoePermuteParams& b) { b.expert_offsets = nullptr; },
+                     [](MoePermuteParams& b) { b.top_k = 0; },
+                     [](MoePermuteParams& b) { b.num_experts = 0; },
+                     [](MoePermuteParams& b) { b.workspace_bytes -= 1; },
+                     [](MoePermuteParams& b) { b.ids = nullptr; },
+                     [](MoePermuteParams& b) { b.tokens = -1; },
+                 });
   // No pairs: all offsets zero, nothing else touched.
   DeviceArray<int32_t> offsets(std::vector<int32_t>(9, 7));
   MoePermuteParams empty;
@@ -557,42 +545,27 @@ TEST(GroupedGemmErrors, RejectsBadArguments) {
   p.lda = 16;
   ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
   ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  ExpectRejected(p, [](const GroupedGemmParams& q) { return LaunchGroupedGemm(q, nullptr); },
+                 {
+                     [](GroupedGemmParams& b) {
+                       b.k = 12;  // not a multiple of 8
+                       b.lda = 12;
+                     },
+                     [](GroupedGemmParams& b) { b.lda = 8; },   // shorter than k
+                     [](GroupedGemmParams& b) { b.lda = 20; },  // rows not 16-byte aligned
+                     [](GroupedGemmParams& b) { b.n = 15; },
+                     [](GroupedGemmParams& b) {
+                       b.n = 24;
+                       b.silu_and_mul = true;  // inter 12: not a multiple of 8
+                     },
+                     [](GroupedGemmParams& b) { b.expert_offsets = nullptr; },
+                     [](GroupedGemmParams& b) { b.num_experts = 0; },
+                     [&](GroupedGemmParams& b) { b.x = buf.get() + 1; },  // misaligned
+                     [](GroupedGemmParams& b) { b.out = nullptr; },
+                     [](GroupedGemmParams& b) { b.max_rows = -1; },
+                     [](GroupedGemmParams& b) { b.path = static_cast<GroupedGemmPath>(7); },
+                 });
   GroupedGemmParams bad = p;
-  bad.k = 12;  // not a multiple of 8
-  bad.lda = 12;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.lda = 8;  // shorter than k
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.lda = 20;  // rows not 16-byte aligned
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.n = 15;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.n = 24;
-  bad.silu_and_mul = true;  // inter 12: not a multiple of 8
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.expert_offsets = nullptr;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.num_experts = 0;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.x = buf.get() + 1;  // misaligned
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.out = nullptr;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.max_rows = -1;
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.path = static_cast<GroupedGemmPath>(7);
-  EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
   bad.max_rows = 0;
   bad.out = nullptr;
   EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaSuccess);  // nothing to do
@@ -659,21 +632,14 @@ TEST(MoeCombineErrors, RejectsBadArguments) {
   p.top_k = 2;
   p.hidden = 8;
   p.residual = buf.get();
-  MoeCombineParams bad = p;
-  bad.hidden = 0;
-  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.top_k = 0;
-  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.tokens = -1;
-  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.pair_row = nullptr;
-  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
-  bad = p;
-  bad.residual = nullptr;
-  EXPECT_EQ(LaunchMoeCombine(bad, nullptr), cudaErrorInvalidValue);
+  ExpectRejected(p, [](const MoeCombineParams& q) { return LaunchMoeCombine(q, nullptr); },
+                 {
+                     [](MoeCombineParams& b) { b.hidden = 0; },
+                     [](MoeCombineParams& b) { b.top_k = 0; },
+                     [](MoeCombineParams& b) { b.tokens = -1; },
+                     [](MoeCombineParams& b) { b.pair_row = nullptr; },
+                     [](MoeCombineParams& b) { b.residual = nullptr; },
+                 });
 }
 
 // --- A whole MoE layer --------------------------------------------------------

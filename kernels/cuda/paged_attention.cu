@@ -88,6 +88,17 @@ cudaError_t Launch(device::AttentionArgs a, int64_t tokens, int32_t num_kv_heads
   return cudaGetLastError();
 }
 
+// Launch<d, d> for the first of kDims equal to `d`; InvalidValue for none.
+template <int... kDims>
+cudaError_t LaunchHeadDim(int32_t d, const device::AttentionArgs& a, int64_t tokens,
+                          int32_t num_kv_heads, cudaStream_t stream) {
+  cudaError_t result = cudaErrorInvalidValue;
+  ((d == kDims &&
+    ((result = Launch<kDims, kDims, false>(a, tokens, num_kv_heads, stream)), true)) ||
+   ...);
+  return result;
+}
+
 }  // namespace
 
 size_t PagedAttentionWorkspaceBytes(int64_t tokens, int32_t num_heads, int32_t v_head_dim,
@@ -166,26 +177,7 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
   const int64_t t = p.tokens;
   const int32_t h = cache.num_kv_heads;
   if (latent) return Launch<576, 512, true>(a, t, h, stream);
-  switch (d) {
-    case 32:
-      return Launch<32, 32, false>(a, t, h, stream);
-    case 64:
-      return Launch<64, 64, false>(a, t, h, stream);
-    case 96:
-      return Launch<96, 96, false>(a, t, h, stream);
-    case 128:
-      return Launch<128, 128, false>(a, t, h, stream);
-    case 160:
-      return Launch<160, 160, false>(a, t, h, stream);
-    case 192:
-      return Launch<192, 192, false>(a, t, h, stream);
-    case 224:
-      return Launch<224, 224, false>(a, t, h, stream);
-    case 256:
-      return Launch<256, 256, false>(a, t, h, stream);
-    default:
-      return cudaErrorInvalidValue;
-  }
+  return LaunchHeadDim<32, 64, 96, 128, 160, 192, 224, 256>(d, a, t, h, stream);
 }
 
 cudaError_t LaunchWriteKv(const PagedKvCacheView& cache, const WriteKvParams& p,

@@ -22,6 +22,7 @@ namespace weft::kernels::gpu {
 namespace {
 
 using testing::DeviceArray;
+using testing::ExpectRejected;
 using testing::Random;
 using testing::RelativeError;
 using testing::RoundBf16;
@@ -340,16 +341,21 @@ TEST(PagedAttentionTest, RejectsBadArguments) {
   auto expect_invalid = [&](PagedKvCacheView v, PagedAttentionParams q, const char* what) {
     EXPECT_EQ(LaunchPagedAttention(v, q, nullptr), cudaErrorInvalidValue) << what;
   };
+  ExpectRejected(view,
+                 [&](const PagedKvCacheView& v) { return LaunchPagedAttention(v, p, nullptr); },
+                 {
+                     [](PagedKvCacheView& v) { v.head_dim = v.v_head_dim = 100; },
+                     [](PagedKvCacheView& v) { v.head_dim = v.v_head_dim = 288; },
+                     [](PagedKvCacheView& v) {  // v_head_dim != head_dim
+                       v.head_dim = 128;
+                       v.v_head_dim = 64;
+                     },
+                     [&](PagedKvCacheView& v) { v.k = buf.get() + 1; },  // unaligned K
+                     [](PagedKvCacheView& v) { v.block_size = 0; },
+                     [](PagedKvCacheView& v) { v.v = nullptr; },
+                 });
   {
     PagedKvCacheView v = view;
-    v.head_dim = v.v_head_dim = 100;
-    expect_invalid(v, p, "head_dim 100");
-    v.head_dim = v.v_head_dim = 288;
-    expect_invalid(v, p, "head_dim 288");
-    v.head_dim = 128;
-    v.v_head_dim = 64;
-    expect_invalid(v, p, "v_head_dim != head_dim");
-    v = view;
     v.head_dim = 576;
     v.v_head_dim = 512;
     v.k_slot_stride = v.v_slot_stride = 576;
@@ -360,40 +366,17 @@ TEST(PagedAttentionTest, RejectsBadArguments) {
     q.q_token_stride = 8 * 576;
     expect_invalid(v, q, "MLA with a separate V");
   }
-  {
-    PagedAttentionParams q = p;
-    q.num_heads = 6;
-    expect_invalid(view, q, "heads not a multiple of the KV heads");
-    q = p;
-    q.q = nullptr;
-    expect_invalid(view, q, "null q");
-    q = p;
-    q.out = nullptr;
-    expect_invalid(view, q, "null out");
-    q = p;
-    q.block_tables = nullptr;
-    expect_invalid(view, q, "null block tables");
-    q = p;
-    q.tokens = -1;
-    expect_invalid(view, q, "negative tokens");
-    q = p;
-    q.q_token_stride = 8 * 128 - 1;
-    expect_invalid(view, q, "q rows overlap");
-    q = p;
-    q.max_context_len = -1;
-    expect_invalid(view, q, "negative max context");
-  }
-  {
-    PagedKvCacheView v = view;
-    v.k = buf.get() + 1;
-    expect_invalid(v, p, "unaligned K");
-    v = view;
-    v.block_size = 0;
-    expect_invalid(v, p, "block size 0");
-    v = view;
-    v.v = nullptr;
-    expect_invalid(v, p, "null V");
-  }
+  ExpectRejected(
+      p, [&](const PagedAttentionParams& q) { return LaunchPagedAttention(view, q, nullptr); },
+      {
+          [](PagedAttentionParams& q) { q.num_heads = 6; },  // not a multiple of the KV heads
+          [](PagedAttentionParams& q) { q.q = nullptr; },
+          [](PagedAttentionParams& q) { q.out = nullptr; },
+          [](PagedAttentionParams& q) { q.block_tables = nullptr; },
+          [](PagedAttentionParams& q) { q.tokens = -1; },
+          [](PagedAttentionParams& q) { q.q_token_stride = 8 * 128 - 1; },  // q rows overlap
+          [](PagedAttentionParams& q) { q.max_context_len = -1; },
+      });
   {
     // A split needs a workspace.
     PagedAttentionParams q = p;

@@ -9,10 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <random>
 #include <vector>
 
+#include "common/engine/cuda/sampling_rows.h"
 #include "common/engine/sampling/sampler.h"
 #include "gtest/gtest.h"
 #include "kernels/cuda/cuda_test_util.h"
@@ -21,6 +21,7 @@ namespace weft::kernels::gpu {
 namespace {
 
 using testing::DeviceArray;
+using testing::ExpectRejected;
 
 uint32_t BaseSeed() {
   static const uint32_t seed = [] {
@@ -41,28 +42,6 @@ struct Case {
   std::vector<int32_t> output;
 };
 
-// The kernel's row settings and penalty list for `c` (what the engine's
-// CUDA sampler builds).
-SamplingRow RowOf(const Case& c, std::vector<PenaltyToken>* penalties) {
-  SamplingRow r;
-  r.temperature = c.options.temperature;
-  r.top_k = c.options.top_k;
-  r.top_p = c.options.top_p;
-  r.min_p = c.options.min_p;
-  r.repetition_penalty = c.options.repetition_penalty;
-  r.presence_penalty = c.options.presence_penalty;
-  r.frequency_penalty = c.options.frequency_penalty;
-  r.top_logprobs = c.options.top_logprobs;
-  r.uniform = engine::Sampler::TokenUniform(c.seed, c.output.size());
-  std::map<int32_t, int32_t> seen;  // token -> output count
-  for (int32_t t : c.prompt) seen.emplace(t, 0);
-  for (int32_t t : c.output) ++seen[t];
-  r.penalty_begin = static_cast<int32_t>(penalties->size());
-  for (const auto& [token, count] : seen) penalties->push_back({token, count});
-  r.penalty_end = static_cast<int32_t>(penalties->size());
-  return r;
-}
-
 struct GpuResult {
   std::vector<int32_t> tokens;
   std::vector<float> logprobs;
@@ -74,9 +53,11 @@ struct GpuResult {
 GpuResult SampleOnGpu(const std::vector<float>& logits, int64_t stride, int32_t vocab,
                       const std::vector<Case>& cases) {
   const int32_t rows = static_cast<int32_t>(cases.size());
-  std::vector<SamplingRow> settings;
-  std::vector<PenaltyToken> penalties;
-  for (const Case& c : cases) settings.push_back(RowOf(c, &penalties));
+  std::vector<engine::CausalLm::SampleRow> sample_rows;
+  for (const Case& c : cases) sample_rows.push_back({&c.options, c.seed, c.prompt, c.output});
+  const engine::gpu::SamplingInputs in = engine::gpu::BuildSamplingInputs(sample_rows);
+  const std::vector<SamplingRow>& settings = in.rows;
+  const std::vector<PenaltyToken>& penalties = in.penalties;
   DeviceArray<float> d_logits(logits);
   DeviceArray<SamplingRow> d_settings(settings);
   DeviceArray<PenaltyToken> d_penalties(penalties);
@@ -232,15 +213,12 @@ TEST(GpuSampling, RejectsBadArguments) {
   p.tokens = tokens.get();
   p.logprobs = logprobs.get();
   EXPECT_EQ(LaunchSample(p, nullptr), cudaSuccess);
-  SampleParams short_workspace = p;
-  short_workspace.workspace_bytes = ws - 1;
-  EXPECT_EQ(LaunchSample(short_workspace, nullptr), cudaErrorInvalidValue);
-  SampleParams bad_stride = p;
-  bad_stride.logits_stride = 3;
-  EXPECT_EQ(LaunchSample(bad_stride, nullptr), cudaErrorInvalidValue);
-  SampleParams no_tokens = p;
-  no_tokens.tokens = nullptr;
-  EXPECT_EQ(LaunchSample(no_tokens, nullptr), cudaErrorInvalidValue);
+  ExpectRejected(p, [](const SampleParams& q) { return LaunchSample(q, nullptr); },
+                 {
+                     [&](SampleParams& b) { b.workspace_bytes = ws - 1; },
+                     [](SampleParams& b) { b.logits_stride = 3; },
+                     [](SampleParams& b) { b.tokens = nullptr; },
+                 });
   EXPECT_EQ(SampleWorkspaceBytes(0, 4), 0u);
   EXPECT_EQ(SampleWorkspaceBytes(1 << 16, 1 << 16), 0u);  // over cub's int item count
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);

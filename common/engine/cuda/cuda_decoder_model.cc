@@ -5,11 +5,13 @@
 
 #include "common/engine/cuda/cuda_kv_memory.h"
 #include "common/engine/cuda/cuda_status.h"
+#include "common/engine/cuda/sampling_rows.h"
 #include "common/engine/model/forward_batch_check.h"
 #include "common/status/status_macros.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/rms_norm.h"
+#include "kernels/cuda/sampling.h"
 
 namespace weft::engine::gpu {
 
@@ -27,6 +29,16 @@ absl::Status Upload(const std::vector<T>& values, ScratchArena& scratch, cudaStr
   WEFT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(dst, values.data(), values.size() * sizeof(T),
                                             cudaMemcpyHostToDevice, stream),
                             "forward batch upload");
+  return absl::OkStatus();
+}
+
+// Enqueues a device-to-host copy of `out->size()` values from `src`.
+template <typename T>
+absl::Status Download(const T* src, cudaStream_t stream, std::vector<T>* out) {
+  if (out->empty()) return absl::OkStatus();
+  WEFT_CUDA_RETURN_IF_ERROR(
+      cudaMemcpyAsync(out->data(), src, out->size() * sizeof(T), cudaMemcpyDeviceToHost, stream),
+      "sampling download");
   return absl::OkStatus();
 }
 
@@ -62,15 +74,106 @@ absl::StatusOr<std::unique_ptr<KvMemory>> CudaDecoderModel::CreateKvMemory(
 absl::Status CudaDecoderModel::Forward(const ForwardBatch& batch, KvMemory& memory,
                                        std::vector<float>* logits) const {
   absl::MutexLock lock(&mu_);
-  absl::Status status = ForwardLocked(batch, memory, logits);
-  // A step that failed half-way may have kernels in flight that use the
-  // scratch arena: let them finish before the next step reuses it.
+  return Finished(DownloadLogits(batch, memory, logits));
+}
+
+absl::Status CudaDecoderModel::ForwardAndSample(const ForwardBatch& batch, KvMemory& memory,
+                                                absl::Span<const SampleRow> rows,
+                                                std::vector<SampledToken>* tokens) const {
+  if (rows.size() != batch.logit_indices.size()) {
+    return absl::InvalidArgumentError("one sample row per logit index expected");
+  }
+  absl::MutexLock lock(&mu_);
+  return Finished(SampleOnDevice(batch, memory, rows, tokens));
+}
+
+absl::Status CudaDecoderModel::Finished(absl::Status status) const {
   if (!status.ok()) cudaStreamSynchronize(stream_);
   return status;
 }
 
-absl::Status CudaDecoderModel::ForwardLocked(const ForwardBatch& batch, KvMemory& memory,
-                                             std::vector<float>* logits) const {
+absl::Status CudaDecoderModel::DownloadLogits(const ForwardBatch& batch, KvMemory& memory,
+                                              std::vector<float>* logits) const {
+  float* device_logits = nullptr;
+  WEFT_RETURN_IF_ERROR(EnqueueStep(batch, memory, 0, &device_logits));
+  const size_t count = batch.logit_indices.size() * static_cast<size_t>(config_.vocab_size);
+  logits->assign(count, 0.0f);
+  if (count > 0) {
+    WEFT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(logits->data(), device_logits, count * sizeof(float),
+                                              cudaMemcpyDeviceToHost, stream_),
+                              "logits download");
+  }
+  WEFT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_), "forward step");
+  return absl::OkStatus();
+}
+
+absl::Status CudaDecoderModel::SampleOnDevice(const ForwardBatch& batch, KvMemory& memory,
+                                              absl::Span<const SampleRow> rows,
+                                              std::vector<SampledToken>* tokens) const {
+  const int32_t m = static_cast<int32_t>(rows.size());
+  const int32_t vocab = static_cast<int32_t>(config_.vocab_size);
+  const SamplingInputs in = BuildSamplingInputs(rows);
+  const int64_t top = in.any_top_logprobs ? int64_t{m} * k::kMaxTopLogprobs : 0;
+  const size_t workspace = k::SampleWorkspaceBytes(m, vocab);
+  if (m > 0 && workspace == 0) return absl::InvalidArgumentError("sampling batch too large");
+  const size_t extra =
+      ScratchArena::Bytes(m, sizeof(k::SamplingRow)) +
+      ScratchArena::Bytes(static_cast<int64_t>(in.penalties.size()), sizeof(k::PenaltyToken)) +
+      ScratchArena::Bytes(static_cast<int64_t>(workspace), 1) +
+      ScratchArena::Bytes(m, sizeof(int32_t)) + ScratchArena::Bytes(m, sizeof(float)) +
+      ScratchArena::Bytes(top, sizeof(int32_t)) + ScratchArena::Bytes(top, sizeof(float));
+  float* device_logits = nullptr;
+  WEFT_RETURN_IF_ERROR(EnqueueStep(batch, memory, extra, &device_logits));
+  tokens->clear();
+  if (m == 0) {
+    WEFT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_), "forward step");
+    return absl::OkStatus();
+  }
+  k::SampleParams p;
+  p.logits = device_logits;
+  p.logits_stride = vocab;
+  p.rows = m;
+  p.vocab = vocab;
+  const k::SamplingRow* settings = nullptr;
+  WEFT_RETURN_IF_ERROR(Upload(in.rows, scratch_, stream_, &settings));
+  p.row_settings = settings;
+  const k::PenaltyToken* penalties = nullptr;
+  WEFT_RETURN_IF_ERROR(Upload(in.penalties, scratch_, stream_, &penalties));
+  p.penalty_tokens = in.penalties.empty() ? nullptr : penalties;
+  p.workspace = scratch_.Take<char>(static_cast<int64_t>(workspace));
+  p.workspace_bytes = workspace;
+  p.tokens = scratch_.Take<int32_t>(m);
+  p.logprobs = scratch_.Take<float>(m);
+  if (top > 0) {
+    p.top_ids = scratch_.Take<int32_t>(top);
+    p.top_logprobs = scratch_.Take<float>(top);
+  }
+  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchSample(p, stream_), "sampling");
+  std::vector<int32_t> ids(m), top_ids(top);
+  std::vector<float> logprobs(m), top_logprobs(top);
+  WEFT_RETURN_IF_ERROR(Download(p.tokens, stream_, &ids));
+  WEFT_RETURN_IF_ERROR(Download(p.logprobs, stream_, &logprobs));
+  if (top > 0) {
+    WEFT_RETURN_IF_ERROR(Download(p.top_ids, stream_, &top_ids));
+    WEFT_RETURN_IF_ERROR(Download(p.top_logprobs, stream_, &top_logprobs));
+  }
+  WEFT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_), "forward step");
+  tokens->resize(m);
+  for (int32_t r = 0; r < m; ++r) {
+    SampledToken& t = (*tokens)[r];
+    t.token = ids[r];
+    t.logprob = logprobs[r];
+    const int32_t n = std::min(rows[r].options->top_logprobs, vocab);
+    for (int32_t i = 0; i < n; ++i) {
+      const int64_t at = int64_t{r} * k::kMaxTopLogprobs + i;
+      t.top_logprobs.emplace_back(top_ids[at], top_logprobs[at]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& memory,
+                                           size_t extra_bytes, float** logits) const {
   auto* kv = dynamic_cast<CudaKvMemory*>(&memory);
   if (kv == nullptr) {
     return absl::InvalidArgumentError("the CUDA backend needs a CUDA KV memory (CreateKvMemory)");
@@ -80,8 +183,8 @@ absl::Status CudaDecoderModel::ForwardLocked(const ForwardBatch& batch, KvMemory
   const int64_t m = static_cast<int64_t>(batch.logit_indices.size());
   const int64_t hidden = config_.hidden_size;
   const int64_t vocab = config_.vocab_size;
-  logits->assign(static_cast<size_t>(m * vocab), 0.0f);
-  if (t == 0) return absl::OkStatus();
+  *logits = nullptr;
+  if (t == 0) return scratch_.Reserve(extra_bytes);
   const float eps = static_cast<float>(config_.rms_norm_eps);
 
   StepShape shape;
@@ -100,7 +203,7 @@ absl::Status CudaDecoderModel::ForwardLocked(const ForwardBatch& batch, KvMemory
       ScratchArena::Bytes(m * hidden, sizeof(float)) +
       ScratchArena::Bytes(m * hidden, sizeof(__nv_bfloat16)) +
       ScratchArena::Bytes(m * vocab, sizeof(float));
-  WEFT_RETURN_IF_ERROR(scratch_.Reserve(fixed_bytes + layer_bytes));
+  WEFT_RETURN_IF_ERROR(scratch_.Reserve(fixed_bytes + layer_bytes + extra_bytes));
 
   CudaStep step;
   step.shape = shape;
@@ -173,11 +276,8 @@ absl::Status CudaDecoderModel::ForwardLocked(const ForwardBatch& batch, KvMemory
     head.n = vocab;
     head.k = hidden;
     WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(blas_, head, stream_), "LM head");
-    WEFT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(logits->data(), out, m * vocab * sizeof(float),
-                                              cudaMemcpyDeviceToHost, stream_),
-                              "logits download");
   }
-  WEFT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_), "forward step");
+  *logits = out;
   return absl::OkStatus();
 }
 

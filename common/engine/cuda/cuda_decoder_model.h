@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "common/engine/cuda/cuda_layers.h"
 #include "common/engine/cuda/device_buffer.h"
 #include "common/engine/cuda/scratch_arena.h"
@@ -53,11 +54,28 @@ class CudaDecoderModel final : public CausalLm {
   // wait for each other.
   absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                        std::vector<float>* logits) const override;
+  // Samples on the GPU (kernels/cuda/sampling): only the tokens, their
+  // logprobs and the requested top logprobs come back to the host.
+  absl::Status ForwardAndSample(const ForwardBatch& batch, KvMemory& kv,
+                                absl::Span<const SampleRow> rows,
+                                std::vector<SampledToken>* tokens) const override;
 
  private:
   CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights);
-  absl::Status ForwardLocked(const ForwardBatch& batch, KvMemory& kv,
-                             std::vector<float>* logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Enqueues the step on stream_; *logits becomes the device logits
+  // [logit rows, vocab] in scratch_, valid until the next step. The arena
+  // keeps `extra_bytes` free after them for the caller. Nothing synchronizes.
+  absl::Status EnqueueStep(const ForwardBatch& batch, KvMemory& kv, size_t extra_bytes,
+                           float** logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DownloadLogits(const ForwardBatch& batch, KvMemory& kv,
+                              std::vector<float>* logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SampleOnDevice(const ForwardBatch& batch, KvMemory& kv,
+                              absl::Span<const SampleRow> rows,
+                              std::vector<SampledToken>* tokens) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `status`, once the stream is idle if it failed: a step that failed
+  // half-way may have kernels in flight that use the scratch arena.
+  absl::Status Finished(absl::Status status) const;
 
   // Constant after construction.
   checkpoint::ModelConfig config_;

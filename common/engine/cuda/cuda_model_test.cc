@@ -6,6 +6,7 @@
 // wider than the CPU's 1e-3 because bf16 rounding moves logits by ~1e-2);
 // a batch mixing chunked prefill and decode of several sequences equal to
 // the CPU backend on the same inputs.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -71,8 +72,25 @@ class Runner {
     if (kv.ok()) kv_ = *std::move(kv);
   }
 
+  // Runs one step: each piece is (sequence, its next tokens); the logits of
+  // each piece's last token.
   std::vector<std::vector<float>> Step(
       const std::vector<std::pair<int64_t, std::vector<int32_t>>>& pieces) {
+    const ForwardBatch batch = Batch(pieces);
+    std::vector<float> logits;
+    const absl::Status status = model_.Forward(batch, *kv_, &logits);
+    EXPECT_TRUE(status.ok()) << status;
+    std::vector<std::vector<float>> out;
+    const int64_t vocab = model_.config().vocab_size;
+    for (size_t s = 0; s < pieces.size() && status.ok(); ++s) {
+      out.emplace_back(logits.begin() + s * vocab, logits.begin() + (s + 1) * vocab);
+    }
+    return out;
+  }
+
+  // The batch of one step (its blocks allocated), logits at each piece's
+  // last token.
+  ForwardBatch Batch(const std::vector<std::pair<int64_t, std::vector<int32_t>>>& pieces) {
     ForwardBatch batch;
     std::vector<std::vector<int32_t>> tables;
     int32_t max_blocks = 1;
@@ -102,16 +120,10 @@ class Runner {
       row.resize(max_blocks, -1);
       batch.block_tables.insert(batch.block_tables.end(), row.begin(), row.end());
     }
-    std::vector<float> logits;
-    const absl::Status status = model_.Forward(batch, *kv_, &logits);
-    EXPECT_TRUE(status.ok()) << status;
-    std::vector<std::vector<float>> out;
-    const int64_t vocab = model_.config().vocab_size;
-    for (size_t s = 0; s < pieces.size() && status.ok(); ++s) {
-      out.emplace_back(logits.begin() + s * vocab, logits.begin() + (s + 1) * vocab);
-    }
-    return out;
+    return batch;
   }
+
+  KvMemory& kv() { return *kv_; }
 
  private:
   const CausalLm& model_;
@@ -166,6 +178,78 @@ TEST_P(CudaModelReferenceTest, MixedBatchesMatchTheCpuBackend) {
     }
   }
   EXPECT_EQ(compared, 2 + 3 + 10 * 3);
+}
+
+// Sampling on the GPU (CudaDecoderModel::ForwardAndSample) against the
+// host path on the same model (Forward, then SampleLogits): the same tokens,
+// logprobs and top logprobs for every row, across greedy, temperature,
+// top-k, top-p, min-p and penalties, over prefill and decode steps that feed
+// the sampled tokens back.
+TEST_P(CudaModelReferenceTest, SamplesOnTheGpuAsTheHostDoes) {
+  absl::StatusOr<std::unique_ptr<CausalLm>> gpu = LoadCudaModel(kModels + GetParam());
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  const CausalLm& model = **gpu;
+  const int32_t vocab = static_cast<int32_t>(model.config().vocab_size);
+  Runner run(model, 256, 16);
+  std::vector<SamplingOptions> options(6);
+  options[0].temperature = 0.0f;
+  options[1].temperature = 0.8f;
+  options[2].top_k = 5;
+  options[2].top_logprobs = 5;
+  options[3].top_p = 0.9f;
+  options[3].temperature = 1.3f;
+  options[4].min_p = 0.1f;
+  options[4].repetition_penalty = 1.3f;
+  options[4].presence_penalty = 0.5f;
+  options[4].frequency_penalty = 0.3f;
+  options[5].temperature = 0.0f;
+  options[5].repetition_penalty = 0.7f;
+  options[5].top_logprobs = 20;
+  std::vector<std::vector<int32_t>> prompts(options.size()), outputs(options.size());
+  uint32_t state = 777;
+  for (size_t s = 0; s < prompts.size(); ++s) {
+    for (size_t i = 0; i < 5 + 9 * s; ++i) {
+      state = state * 1664525u + 1013904223u;
+      prompts[s].push_back(static_cast<int32_t>(state % vocab));
+    }
+  }
+  int compared = 0;
+  for (int step = 0; step < 8; ++step) {
+    std::vector<std::pair<int64_t, std::vector<int32_t>>> pieces;
+    std::vector<CausalLm::SampleRow> rows;
+    for (size_t s = 0; s < options.size(); ++s) {
+      pieces.push_back({static_cast<int64_t>(s),
+                        step == 0 ? prompts[s] : std::vector<int32_t>{outputs[s].back()}});
+      rows.push_back({&options[s], 1000 + s, prompts[s], outputs[s]});
+    }
+    const ForwardBatch batch = run.Batch(pieces);
+    std::vector<SampledToken> on_gpu, on_host;
+    ASSERT_TRUE(model.ForwardAndSample(batch, run.kv(), rows, &on_gpu).ok());
+    // The same step again (it rewrites the same KV), sampled on the host.
+    ASSERT_TRUE(model.CausalLm::ForwardAndSample(batch, run.kv(), rows, &on_host).ok());
+    ASSERT_EQ(on_gpu.size(), rows.size());
+    ASSERT_EQ(on_host.size(), rows.size());
+    for (size_t s = 0; s < rows.size(); ++s) {
+      SCOPED_TRACE(::testing::Message() << "step " << step << " row " << s);
+      EXPECT_EQ(on_gpu[s].token, on_host[s].token);
+      EXPECT_NEAR(on_gpu[s].logprob, on_host[s].logprob,
+                  1e-5f * std::max(1.0f, std::fabs(on_host[s].logprob)));
+      ASSERT_EQ(on_gpu[s].top_logprobs.size(), on_host[s].top_logprobs.size());
+      for (size_t k = 0; k < on_host[s].top_logprobs.size(); ++k) {
+        EXPECT_EQ(on_gpu[s].top_logprobs[k].first, on_host[s].top_logprobs[k].first);
+        EXPECT_NEAR(on_gpu[s].top_logprobs[k].second, on_host[s].top_logprobs[k].second,
+                    1e-5f * std::max(1.0f, std::fabs(on_host[s].top_logprobs[k].second)));
+      }
+      outputs[s].push_back(on_host[s].token);
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, 8 * 6);
+  // A row count that does not match the batch is refused.
+  std::vector<SampledToken> tokens;
+  const ForwardBatch one = run.Batch({{0, {1}}});
+  EXPECT_EQ(model.ForwardAndSample(one, run.kv(), {}, &tokens).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, CudaModelReferenceTest,
