@@ -23,8 +23,10 @@ using MediumTile = device::GemmTile<64, 128, 4, 2, 2, 2>;  // <= 160
 using LargeTile = device::GemmTile<128, 256, 4, 2, 4, 1>;
 
 // kAuto's choice for prefill-sized groups (mean rows per expert above
-// 160): the wgmma kernel, or the mma.sync LargeTile.
-constexpr bool kAutoWgmma = false;
+// 160): the wgmma kernel, or the mma.sync LargeTile. wgmma, as measured
+// (BENCHMARKS.md run 1, H100): 1.5x the LargeTile at T=4096 and 16384 on
+// the Qwen3-30B-A3B layer.
+constexpr bool kAutoWgmma = true;
 
 constexpr int kMaxDevices = 64;
 

@@ -222,8 +222,12 @@ __device__ __forceinline__ void LoadTile(const AttentionArgs& a, const int32_t* 
   int64_t first_slot = 0;
   int64_t lane_slot = 0;
   if (a.tile_in_one_block) {
-    first_slot =
-        int64_t{table[tile_start / a.block_size]} * a.block_size + tile_start % a.block_size;
+    // A joint-path warp's 16 keys may all lie past the end (its table entry
+    // may then lie past the sequence's row): nothing is read for them.
+    if (tile_start < end) {
+      first_slot =
+          int64_t{table[tile_start / a.block_size]} * a.block_size + tile_start % a.block_size;
+    }
   } else {
     const int key = tile_start + (lane & 15);
     if (key < end) {

@@ -6,6 +6,11 @@ namespace weft::engine::gpu {
 
 absl::Status CudaStatus(cudaError_t error, absl::string_view what) {
   if (error == cudaSuccess) return absl::OkStatus();
+  // The runtime also records a failure as the thread's "last error", which
+  // the next kernel launch's cudaGetLastError would report as its own (a
+  // failed cudaMalloc would fail the next step). The failure is reported
+  // here, so clear it; sticky errors stay in the context regardless.
+  (void)cudaGetLastError();
   const std::string message =
       absl::StrCat(what, ": ", cudaGetErrorName(error), " (", cudaGetErrorString(error), ")");
   switch (error) {

@@ -4,8 +4,10 @@
 // then times
 //   - decode steps: --batches x --contexts, each step one token per
 //     sequence over a paged bf16 KV cache of that context, through
-//     CausalLm::Forward (batch upload, all layers, LM head, logits download:
-//     the step the engine sees), median of --steps after warm-up;
+//     CausalLm::ForwardAndSample with greedy rows (batch upload, all layers,
+//     LM head, sampling on the GPU, tokens download: the step the engine
+//     sees), median of --steps after warm-up; rows whose KV does not fit
+//     beside the weights are skipped and say so;
 //   - a prefill of --prefill_seqs x --prefill_len prompt tokens in one step.
 // Each decode row prints the roofline (weight bytes the step touches -
 // attention, router, the experts its tokens route to, the LM head - plus
@@ -48,6 +50,9 @@ constexpr double kHbmBytesPerSecond = 4.2e12;
 constexpr double kBf16FlopsPerSecond = 753e12;
 constexpr double kHfEagerTokPerSecB128L512 = 744.0;
 constexpr int32_t kBlockSize = 16;
+// GPU memory left beside the KV pool for the steps' scratch (the prefill of
+// 8 x 4096 tokens takes about 3 GiB) and cuBLAS.
+constexpr double kScratchHeadroomBytes = 6.0 * 1073741824.0;
 
 constexpr char kQwen3_30B_A3B[] = R"json({
   "architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_act": "silu",
@@ -169,9 +174,32 @@ int Run() {
   const int max_context = *std::max_element(contexts.begin(), contexts.end());
   const int prefill_seqs = absl::GetFlag(FLAGS_prefill_seqs);
   const int prefill_len = absl::GetFlag(FLAGS_prefill_len);
-  const int64_t blocks =
-      std::max<int64_t>(int64_t{max_batch} * ((max_context + kBlockSize - 1) / kBlockSize),
-                        int64_t{prefill_seqs} * ((prefill_len + kBlockSize - 1) / kBlockSize));
+  const checkpoint::ModelConfig& c = *config;
+  const double kv_bytes_per_token =
+      2.0 * c.num_hidden_layers * 2.0 * c.num_key_value_heads * c.head_dim;
+  auto blocks_for = [](int64_t seqs, int64_t len) {
+    return seqs * ((len + kBlockSize - 1) / kBlockSize);
+  };
+  const int64_t wanted =
+      std::max(blocks_for(max_batch, max_context), blocks_for(prefill_seqs, prefill_len));
+  // The pool: what the largest row needs, or what fits beside the weights
+  // and the steps' scratch (rows that need more are skipped and say so;
+  // batch 256 x context 2048 needs 48 GiB, more than an 80 GiB card holds
+  // beside 57 GiB of weights).
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) {
+    std::fprintf(stderr, "cudaMemGetInfo failed\n");
+    return 1;
+  }
+  const double block_bytes = kv_bytes_per_token * kBlockSize;
+  const int64_t fit = static_cast<int64_t>(
+      std::max(0.0, (static_cast<double>(free_bytes) - kScratchHeadroomBytes) / block_bytes));
+  const int64_t blocks = std::min(wanted, fit);
+  std::printf(
+      "GPU memory: %.1f GiB free of %.1f after the weights; KV pool %lld blocks of %d "
+      "(%.1f GiB; the largest row wants %lld)\n",
+      free_bytes / 1073741824.0, total_bytes / 1073741824.0, static_cast<long long>(blocks),
+      kBlockSize, blocks * block_bytes / 1073741824.0, static_cast<long long>(wanted));
   absl::StatusOr<std::unique_ptr<KvMemory>> kv =
       (*model)->CreateKvMemory(static_cast<int32_t>(blocks), kBlockSize);
   if (!kv.ok()) {
@@ -182,22 +210,28 @@ int Run() {
     std::fprintf(stderr, "KV fill failed\n");
     return 1;
   }
-  const checkpoint::ModelConfig& c = *config;
-  const double kv_bytes_per_token =
-      2.0 * c.num_hidden_layers * 2.0 * c.num_key_value_heads * c.head_dim;
   std::mt19937 rng(1);
+  const SamplingOptions greedy;
   std::printf("\n%-6s %-7s %10s %12s %8s %11s %s\n", "batch", "context", "step ms", "roofline ms",
               "ratio", "tok/s", "vs HF eager");
   int failures = 0;
   for (int context : contexts) {
     for (int batch : batches) {
+      if (blocks_for(batch, context) > blocks) {
+        std::printf("%-6d %-7d skipped: needs %.1f GiB of KV, the pool holds %.1f GiB\n", batch,
+                    context, blocks_for(batch, context) * block_bytes / 1073741824.0,
+                    blocks * block_bytes / 1073741824.0);
+        continue;
+      }
       const ForwardBatch step = DecodeBatch(batch, context, static_cast<int>(c.vocab_size), rng);
-      std::vector<float> logits;
+      const std::vector<CausalLm::SampleRow> rows(static_cast<size_t>(batch),
+                                                  CausalLm::SampleRow{&greedy});
+      std::vector<SampledToken> tokens;
       std::vector<double> times;
       bool ok = true;
       for (int i = 0; i < 3 + absl::GetFlag(FLAGS_steps) && ok; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const absl::Status s = (*model)->Forward(step, **kv, &logits);
+        const absl::Status s = (*model)->ForwardAndSample(step, **kv, rows, &tokens);
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (!s.ok()) {
@@ -222,7 +256,10 @@ int Run() {
       std::printf("\n");
     }
   }
-  if (prefill_seqs > 0) {
+  if (prefill_seqs > 0 && blocks_for(prefill_seqs, prefill_len) > blocks) {
+    std::printf("\nprefill %d x %d tokens: skipped, the KV pool is too small\n", prefill_seqs,
+                prefill_len);
+  } else if (prefill_seqs > 0) {
     const ForwardBatch step =
         PrefillBatch(prefill_seqs, prefill_len, static_cast<int>(c.vocab_size), rng);
     std::vector<float> logits;
