@@ -46,7 +46,10 @@ TEST_P(CudaModelReferenceTest, MatchesTransformers) {
   ASSERT_TRUE(reference.ok()) << reference.status();
   CheckOptions options;
   options.max_rel_err = 2e-2;
-  options.near_tie = 0.05;
+  // A step is a near-tie when its reference margin is within the bf16
+  // path's logit error (fixtures README): the prompts' last logits differ
+  // from the reference by up to 0.15 (max abs) on the H100, so 0.2.
+  options.near_tie = 0.2;
   options.block_size = 16;
   std::vector<PromptReport> reports;
   for (size_t i = 0; i < reference->prompts.size(); ++i) {
