@@ -16,10 +16,9 @@ mkdir -p "$out" "$logs"
 pack() { tar czf "$out/logs.tar.gz" -C /tmp weft-gpu-logs; }
 trap pack EXIT
 export WEFT_GPU_DEADLINE=$(($(date +%s) + budget))
-# The services listen on loopback; bring it up where the machine boots
-# without it.
-ip link set lo up 2>/dev/null || true
-{ ip -brief addr || cat /proc/net/dev; python3 -c "import socket; s = socket.socket(); \
+# The services listen on loopback: record the interfaces and whether a
+# socket binds 127.0.0.1:0 there (the machine has no `ip`; lo was up).
+{ cat /proc/net/dev; python3 -c "import socket; s = socket.socket(); \
 s.bind(('127.0.0.1', 0)); s.listen(); print('loopback listen ok', s.getsockname())"; } \
   >"$logs/network.txt" 2>&1
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
@@ -60,6 +59,6 @@ done
 sanitize racecheck elementwise_ops_test "-GemmTest.*"
 sanitize racecheck paged_attention_test "*"
 sanitize racecheck sampling_test "*"
-sanitize racecheck moe_ops_test "-*qwen*:*Bench*"
+sanitize racecheck moe_ops_test "-*qwen*"
 cat "$logs/summary.txt" 2>/dev/null
 exit $status
