@@ -207,8 +207,9 @@ TEST(MoeRouting, SoftmaxTopKMatchesBruteForce) {
   auto logits = RandomVector(tokens * experts, 13, 2.0f);
   for (bool normalize : {false, true}) {
     std::vector<int32_t> ids(tokens * k);
-    std::vector<float> weights(tokens * k);
-    SoftmaxTopK(logits.data(), tokens, experts, k, normalize, ids.data(), weights.data());
+    std::vector<float> weights(tokens * k), margins(tokens);
+    SoftmaxTopK(logits.data(), tokens, experts, k, normalize, ids.data(), weights.data(),
+                margins.data());
     for (int64_t t = 0; t < tokens; ++t) {
       std::vector<double> p(experts);
       double sum = 0;
@@ -223,8 +224,17 @@ TEST(MoeRouting, SoftmaxTopKMatchesBruteForce) {
         EXPECT_EQ(ids[t * k + j], order[j]);
         EXPECT_NEAR(weights[t * k + j], normalize ? p[order[j]] / chosen : p[order[j]], 1e-6);
       }
+      // The margin is in logits: the k-th largest minus the (k+1)-th.
+      EXPECT_FLOAT_EQ(margins[t],
+                      logits[t * experts + order[k - 1]] - logits[t * experts + order[k]]);
     }
   }
+  // Choosing every expert leaves no margin to cross.
+  std::vector<int32_t> all_ids(experts);
+  std::vector<float> all_weights(experts), all_margin(1);
+  SoftmaxTopK(logits.data(), 1, experts, experts, false, all_ids.data(), all_weights.data(),
+              all_margin.data());
+  EXPECT_TRUE(std::isinf(all_margin[0]));
 }
 
 TEST(MoeRouting, GroupedSigmoidTopKFollowsGroupsBiasAndScaling) {
@@ -245,13 +255,22 @@ TEST(MoeRouting, GroupedSigmoidTopKFollowsGroupsBiasAndScaling) {
   std::vector<float> bias(8, 0.0f);
   bias[5] = 1.0f;
   std::vector<int32_t> ids(2);
-  std::vector<float> weights(2);
-  GroupedSigmoidTopK(logits.data(), bias.data(), 1, p, ids.data(), weights.data());
+  std::vector<float> weights(2), margin(1);
+  GroupedSigmoidTopK(logits.data(), bias.data(), 1, p, ids.data(), weights.data(), margin.data());
   // Group sums (biased): g0 1.0, g1 1.2, g2 1.5, g3 0.85 -> groups 2 and 1.
   EXPECT_EQ(ids[0], 5);  // 1.3 biased
   EXPECT_EQ(ids[1], 2);  // 0.6, ties with 3 -> lower index
   EXPECT_NEAR(weights[0], 0.3 / 0.9 * 2.5, 1e-5);
   EXPECT_NEAR(weights[1], 0.6 / 0.9 * 2.5, 1e-5);
+  // Experts 2 and 3 tie at 0.6: no margin at all.
+  EXPECT_NEAR(margin[0], 0.0f, 1e-6);
+  // Without expert 3's tie (0.6 -> 0.45): the groups decide, g1 1.05 over
+  // g0 1.0 (0.05), before the experts (0.6 over 0.45, 0.15).
+  std::vector<float> apart = logits;
+  apart[3] = logit(0.45);
+  GroupedSigmoidTopK(apart.data(), bias.data(), 1, p, ids.data(), weights.data(), margin.data());
+  EXPECT_EQ(ids[1], 2);
+  EXPECT_NEAR(margin[0], 0.05f, 1e-5);
 
   // Masked experts count as 0, not -inf: with negative biased scores in the
   // kept groups, a masked expert can be chosen (as transformers does).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -18,14 +20,25 @@ void TopKIndices(const float* values, int32_t n, int32_t k, int32_t* out) {
   std::copy(order.begin(), order.begin() + k, out);
 }
 
+// The gap between the k-th largest value and the (k+1)-th; +inf if k == n.
+float KthGap(const float* values, int32_t n, int32_t k) {
+  if (k >= n) return std::numeric_limits<float>::infinity();
+  std::vector<float> sorted(values, values + n);
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end(), std::greater<float>());
+  const float next = sorted[k];
+  const float last = *std::min_element(sorted.begin(), sorted.begin() + k);
+  return last - next;
+}
+
 }  // namespace
 
 void SoftmaxTopK(const float* logits, int64_t tokens, int32_t num_experts, int32_t top_k,
-                 bool normalize, int32_t* ids, float* weights) {
+                 bool normalize, int32_t* ids, float* weights, float* margins) {
   std::vector<float> probs(num_experts);
   for (int64_t t = 0; t < tokens; ++t) {
     const float* row = logits + t * num_experts;
     const float max = *std::max_element(row, row + num_experts);
+    if (margins != nullptr) margins[t] = KthGap(row, num_experts, top_k);
     double sum = 0.0;
     for (int32_t e = 0; e < num_experts; ++e) {
       probs[e] = std::exp(row[e] - max);
@@ -49,7 +62,7 @@ void SoftmaxTopK(const float* logits, int64_t tokens, int32_t num_experts, int32
 }
 
 void GroupedSigmoidTopK(const float* logits, const float* bias, int64_t tokens,
-                        const GroupedTopKParams& p, int32_t* ids, float* weights) {
+                        const GroupedTopKParams& p, int32_t* ids, float* weights, float* margins) {
   const int32_t per_group = p.num_experts / p.n_group;
   std::vector<float> scores(p.num_experts), choice(p.num_experts), group_scores(p.n_group);
   std::vector<int32_t> kept_groups(p.topk_group), best_two(2);
@@ -71,6 +84,10 @@ void GroupedSigmoidTopK(const float* logits, const float* bias, int64_t tokens,
     for (int32_t g : kept_groups) kept[g] = true;
     for (int32_t e = 0; e < p.num_experts; ++e) {
       if (!kept[e / per_group]) choice[e] = 0.0f;  // transformers masks with 0, not -inf
+    }
+    if (margins != nullptr) {
+      margins[t] = std::min(KthGap(group_scores.data(), p.n_group, p.topk_group),
+                            KthGap(choice.data(), p.num_experts, p.top_k));
     }
     int32_t* token_ids = ids + t * p.top_k;
     float* token_weights = weights + t * p.top_k;

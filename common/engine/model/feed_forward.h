@@ -25,7 +25,8 @@ struct MlpWeights {
 class DenseMlp final : public FeedForwardLayer {
  public:
   explicit DenseMlp(MlpWeights weights) : w_(std::move(weights)) {}
-  void Forward(const float* h, int64_t tokens, float* out) const override;
+  // A dense MLP has no routing: routing_margin is left as it is.
+  void Forward(const float* h, int64_t tokens, float* out, float* routing_margin) const override;
 
  private:
   MlpWeights w_;
@@ -53,7 +54,7 @@ class MoeBlock final : public FeedForwardLayer {
   MoeBlock(const MoeBlock&) = delete;  // holds pointers into its own experts
   MoeBlock& operator=(const MoeBlock&) = delete;
 
-  void Forward(const float* h, int64_t tokens, float* out) const override;
+  void Forward(const float* h, int64_t tokens, float* out, float* routing_margin) const override;
 
  private:
   std::vector<float> router_;

@@ -24,7 +24,9 @@ class FeedForwardLayer {
  public:
   virtual ~FeedForwardLayer() = default;
   // h: [tokens, hidden] (normalized input); out: [tokens, hidden].
-  virtual void Forward(const float* h, int64_t tokens, float* out) const = 0;
+  // routing_margin: null, or [tokens], which an MoE block lowers to each
+  // token's routing margin where that is smaller (kernels/cpu/moe_routing.h).
+  virtual void Forward(const float* h, int64_t tokens, float* out, float* routing_margin) const = 0;
 };
 
 }  // namespace weft::engine

@@ -1,8 +1,10 @@
 #include "common/engine/verify/paged_runner.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/engine/model/decoder_model.h"
 #include "common/engine/model/forward_batch.h"
 #include "common/status/status_macros.h"
 
@@ -30,8 +32,14 @@ PagedRunner::PagedRunner(const CausalLm& model, int32_t num_blocks, int32_t bloc
     : model_(model), block_size_(block_size), blocks_(num_blocks, block_size), kv_(std::move(kv)) {}
 
 absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
-                                                       absl::Span<const int32_t> tokens) {
+                                                       absl::Span<const int32_t> tokens,
+                                                       float* routing_margin) {
   if (tokens.empty()) return absl::InvalidArgumentError("paged runner: no tokens to run");
+  const auto* reference = dynamic_cast<const DecoderModel*>(&model_);
+  if (routing_margin != nullptr && reference == nullptr) {
+    return absl::FailedPreconditionError(
+        "paged runner: routing margins come only from the CPU backend's model");
+  }
   if (!blocks_.NumTokens(seq).ok()) WEFT_RETURN_IF_ERROR(blocks_.AddSequence(seq));
   WEFT_ASSIGN_OR_RETURN(const int32_t start, blocks_.NumTokens(seq));
   std::vector<BlockCopy> copies;
@@ -55,7 +63,13 @@ absl::StatusOr<std::vector<float>> PagedRunner::Extend(SequenceId seq,
   batch.logit_indices.push_back(static_cast<int32_t>(tokens.size()) - 1);
 
   std::vector<float> logits;
-  WEFT_RETURN_IF_ERROR(model_.Forward(batch, *kv_, &logits));
+  if (routing_margin != nullptr) {
+    std::vector<float> margins;
+    WEFT_RETURN_IF_ERROR(reference->ForwardWithRoutingMargins(batch, *kv_, &logits, &margins));
+    *routing_margin = *std::min_element(margins.begin(), margins.end());
+  } else {
+    WEFT_RETURN_IF_ERROR(model_.Forward(batch, *kv_, &logits));
+  }
   const int64_t vocab = model_.config().vocab_size;
   if (static_cast<int64_t>(logits.size()) != vocab) {
     return absl::InternalError(absl::StrCat("paged runner: the model returned ", logits.size(),

@@ -43,7 +43,12 @@ class PagedRunner {
   // logits (vocab_size floats). ResourceExhausted if the cache is full
   // (nothing changed); the model's error if the step fails, after which the
   // sequence's KV is incomplete and it should be freed.
-  absl::StatusOr<std::vector<float>> Extend(SequenceId seq, absl::Span<const int32_t> tokens);
+  // With `routing_margin`, also the smallest routing margin over the chunk's
+  // tokens and the model's MoE layers (DecoderModel::ForwardWithRoutingMargins;
+  // +inf for dense models); FailedPrecondition unless the model is the CPU
+  // backend's, the only one that reports them.
+  absl::StatusOr<std::vector<float>> Extend(SequenceId seq, absl::Span<const int32_t> tokens,
+                                            float* routing_margin = nullptr);
 
   // Drops `seq` and frees its blocks.
   absl::Status Free(SequenceId seq);

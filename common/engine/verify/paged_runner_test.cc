@@ -98,6 +98,36 @@ TEST(PagedRunner, FullCacheAndBadArguments) {
   EXPECT_EQ(PagedRunner::BlocksFor(0, 16), 0);
   EXPECT_EQ(PagedRunner::BlocksFor(16, 16), 1);
   EXPECT_EQ(PagedRunner::BlocksFor(17, 16), 2);
+  // Only the CPU backend's model reports routing margins.
+  float margin = 0;
+  EXPECT_EQ((*runner)->Extend(SequenceId(1), std::vector<int32_t>{1}, &margin).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// Routing margins: +inf without experts; on the MoE fixture, the chunk's
+// smallest, so never more than any of its tokens' own (each run alone).
+TEST(PagedRunner, ReportsRoutingMarginsOfTheCpuModel) {
+  auto dense = LoadCpuModel("tests/data/models/tiny-llama");
+  ASSERT_TRUE(dense.ok()) << dense.status();
+  auto dense_runner = PagedRunner::Create(**dense, 8, 4);
+  ASSERT_TRUE(dense_runner.ok());
+  float margin = 0;
+  ASSERT_TRUE((*dense_runner)->Extend(SequenceId(0), std::vector<int32_t>{1, 2, 3}, &margin).ok());
+  EXPECT_TRUE(std::isinf(margin));
+
+  auto moe = LoadCpuModel("tests/data/models/tiny-qwen3-moe");
+  ASSERT_TRUE(moe.ok()) << moe.status();
+  auto runner = PagedRunner::Create(**moe, 8, 4);
+  ASSERT_TRUE(runner.ok());
+  const std::vector<int32_t> tokens = {17, 300, 5, 999, 42};
+  float chunk_margin = 0;
+  ASSERT_TRUE((*runner)->Extend(SequenceId(0), tokens, &chunk_margin).ok());
+  EXPECT_TRUE(std::isfinite(chunk_margin));
+  EXPECT_GE(chunk_margin, 0.0f);
+  // The first token alone sees the same routing as in the chunk (causal).
+  float first_margin = 0;
+  ASSERT_TRUE((*runner)->Extend(SequenceId(1), std::vector<int32_t>{17}, &first_margin).ok());
+  EXPECT_LE(chunk_margin, first_margin);
 }
 
 TEST(PagedRunner, ChunksGiveTheOneShotLogitsOnARealModel) {
