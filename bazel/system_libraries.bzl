@@ -22,7 +22,13 @@ def weft_system_libraries():
             "absl_flags": {"modules": ["absl_flags", "absl_flags_parse", "absl_flags_usage"], "debian_package": "libabsl-dev"},
             "absl_containers": {"modules": ["absl_flat_hash_map", "absl_flat_hash_set"], "debian_package": "libabsl-dev"},
             "prometheus_core": {"modules": ["prometheus-cpp-core"], "debian_package": "prometheus-cpp-dev"},
-            "prometheus_pull": {"modules": ["prometheus-cpp-pull"], "debian_package": "prometheus-cpp-dev"},
+            # civetweb (prometheus-cpp's HTTP server) ships no .pc file; the
+            # metrics server uses its C++ callbacks to report why it failed.
+            "prometheus_pull": {
+                "modules": ["prometheus-cpp-pull"],
+                "debian_package": "prometheus-cpp-dev",
+                "extra_linkopts": ["-lcivetweb-cpp"],
+            },
             "gtest": {"modules": ["gtest"], "debian_package": "libgtest-dev"},
             "gtest_main": {"modules": ["gtest_main"], "debian_package": "libgtest-dev"},
             "gmock": {"modules": ["gmock", "gtest_main"], "debian_package": "libgmock-dev"},

@@ -61,6 +61,36 @@ for t in "${targets[@]}"; do
   done
 done
 cp -L "$(g++ -print-file-name=libstdc++.so.6)" gpu-bin/libstdc++.so.6
+
+# Thread-local storage of a binary and the libraries it loads at start-up is
+# set aside on every thread's stack; civetweb (the metrics endpoint) starts
+# threads with 100 KiB stacks, which fail to start above that (cuBLAS, ~110
+# KiB of it, is therefore opened with dlopen: kernels/cuda/cublas_library.h).
+# Fail here rather than on the GPU machine.
+tls_bytes() {
+  local sum=0 kind off va pa filesz memsz rest align
+  while read -r kind off va pa filesz memsz rest; do
+    [[ "$kind" == "TLS" ]] || continue
+    align="${rest##* }"
+    memsz=$((memsz))
+    align=$((align))
+    ((align > 1)) && memsz=$(((memsz + align - 1) / align * align))
+    sum=$((sum + memsz))
+  done < <(readelf -lW "$1" 2>/dev/null)
+  echo "$sum"
+}
+# The services (the binaries that serve metrics).
+for bin in gpu-bin/*_weft-*; do
+  [[ -f "$bin" ]] || continue
+  total="$(tls_bytes "$bin")"
+  while read -r lib; do
+    total=$((total + $(tls_bytes "$lib")))
+  done < <(ldd "$bin" | awk '/=>/ && $3 ~ /^\// {print $3}')
+  if ((total > 64 * 1024)); then
+    echo "$bin: $total bytes of start-up thread-local storage (limit 65536); see kernels/cuda/cublas_library.h" >&2
+    exit 1
+  fi
+done
 cp scripts/run-gpu-tests.sh gpu-bin/
 ls -la gpu-bin
 du -sh gpu-bin

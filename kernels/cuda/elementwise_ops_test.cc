@@ -22,6 +22,7 @@
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cuda/activation.h"
+#include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/cuda_test_util.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/gemm.h"
@@ -540,10 +541,11 @@ class GemmTest : public ElementwiseOpsTest {
  protected:
   void SetUp() override {
     ElementwiseOpsTest::SetUp();
-    ASSERT_CUBLAS_OK(cublasCreate(&handle_));
+    ASSERT_NE(Cublas(), nullptr) << CublasOpenError();
+    ASSERT_CUBLAS_OK(Cublas()->create(&handle_));
   }
   void TearDown() override {
-    EXPECT_EQ(cublasDestroy(handle_), CUBLAS_STATUS_SUCCESS);
+    if (handle_ != nullptr) EXPECT_EQ(Cublas()->destroy(handle_), CUBLAS_STATUS_SUCCESS);
     ElementwiseOpsTest::TearDown();
   }
   cublasHandle_t handle_ = nullptr;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/gemm.h"
 
 namespace weft::kernels::gpu {
@@ -65,7 +66,9 @@ cublasStatus_t LaunchGemm(cublasHandle_t handle, const GemmParams& p, cudaStream
   if (handle == nullptr || p.x == nullptr || p.w == nullptr || p.y == nullptr) {
     return CUBLAS_STATUS_INVALID_VALUE;
   }
-  if (const cublasStatus_t s = cublasSetStream(handle, stream); s != CUBLAS_STATUS_SUCCESS) {
+  const CublasLibrary* blas = Cublas();
+  if (blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
+  if (const cublasStatus_t s = blas->set_stream(handle, stream); s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
   // cuBLAS is column-major. Row-major y [m, n] (rows ldy apart) is the
@@ -76,10 +79,10 @@ cublasStatus_t LaunchGemm(cublasHandle_t handle, const GemmParams& p, cudaStream
   const float beta = p.beta;
   const cudaDataType_t out_type = p.output == GemmOutput::kFloat32 ? CUDA_R_32F : CUDA_R_16BF;
   const cublasStatus_t s =
-      cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(p.n), static_cast<int>(p.m),
-                   static_cast<int>(p.k), &alpha, p.w, CUDA_R_16BF, static_cast<int>(p.k), p.x,
-                   CUDA_R_16BF, static_cast<int>(p.ldx), &beta, p.y, out_type,
-                   static_cast<int>(p.ldy), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+      blas->gemm_ex(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(p.n), static_cast<int>(p.m),
+                    static_cast<int>(p.k), &alpha, p.w, CUDA_R_16BF, static_cast<int>(p.k), p.x,
+                    CUDA_R_16BF, static_cast<int>(p.ldx), &beta, p.y, out_type,
+                    static_cast<int>(p.ldy), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS || p.bias == nullptr) return s;
   if (p.output == GemmOutput::kFloat32) return AddBias(static_cast<float*>(p.y), p, stream);
   return AddBias(static_cast<__nv_bfloat16*>(p.y), p, stream);

@@ -34,7 +34,8 @@ struct GemmParams {
 // m == 0 is a no-op. Returns CUBLAS_STATUS_INVALID_VALUE for inconsistent
 // sizes (m < 0, n or k <= 0, ldx < k, ldy < n, any of them above INT_MAX,
 // beta != 0 with a bf16 output) or null pointers; a failed bias launch is
-// CUBLAS_STATUS_EXECUTION_FAILED. y must not overlap x or w. With a bias
+// CUBLAS_STATUS_EXECUTION_FAILED; CUBLAS_STATUS_NOT_INITIALIZED if cuBLAS
+// cannot be opened (cublas_library.h). y must not overlap x or w. With a bias
 // and a bf16 output, the product is rounded to bf16 before the bias add.
 cublasStatus_t LaunchGemm(cublasHandle_t handle, const GemmParams& params, cudaStream_t stream);
 

@@ -4,8 +4,11 @@
 // with the binaries staged by scripts/build-gpu-binaries.sh in
 // $WEFT_GPU_BIN_DIR, default gpu-bin). Concurrent greedy completions of the
 // fixture model's reference prompts must give the CPU backend's greedy
-// tokens up to the CPU's first near-tie (margin < 0.05: bf16 moves logits
-// by about 1e-2).
+// tokens up to the CPU's first near-tie: a top-2 logit margin within the
+// bf16 path's logit error (0.2, as in cuda_model_test), or a routing margin
+// within its router-logit error (0.02), where bf16 may pick other experts.
+// The model is the dense fixture, whose greedy spans run longest; the MoE
+// fixture's CUDA path is checked against the CPU by cuda_model_test.
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
@@ -28,14 +31,16 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr char kModelDir[] = "tests/data/models/tiny-qwen3-moe";
-constexpr char kModel[] = "tiny-qwen3-moe";
+constexpr char kModelDir[] = "tests/data/models/tiny-llama";
+constexpr char kModel[] = "tiny-llama";
 constexpr int kMaxTokens = 16;
-constexpr double kNearTie = 0.05;
+constexpr double kNearTie = 0.2;
+constexpr float kRoutingNearTie = 0.02f;
 
 struct Greedy {
   std::vector<int32_t> tokens;
-  std::vector<double> margins;  // top-1 minus top-2 logit at each step
+  std::vector<double> margins;         // top-1 minus top-2 logit at each step
+  std::vector<float> routing_margins;  // the step's smallest routing margin
 };
 
 // The CPU backend's greedy continuation of `prompt`, with its margins.
@@ -46,7 +51,9 @@ Greedy CpuGreedy(const engine::CausalLm& model, const std::vector<int32_t>& prom
   if (!runner.ok()) return g;
   std::vector<int32_t> next = prompt;
   for (int step = 0; step < kMaxTokens; ++step) {
-    absl::StatusOr<std::vector<float>> logits = (*runner)->Extend(engine::SequenceId(1), next);
+    float routing_margin = 0;
+    absl::StatusOr<std::vector<float>> logits =
+        (*runner)->Extend(engine::SequenceId(1), next, &routing_margin);
     EXPECT_TRUE(logits.ok()) << logits.status();
     if (!logits.ok()) return g;
     std::vector<float> sorted = *logits;
@@ -54,6 +61,7 @@ Greedy CpuGreedy(const engine::CausalLm& model, const std::vector<int32_t>& prom
     const auto top = std::max_element(logits->begin(), logits->end());
     g.tokens.push_back(static_cast<int32_t>(top - logits->begin()));
     g.margins.push_back(double{sorted[0]} - sorted[1]);
+    g.routing_margins.push_back(routing_margin);
     next = {g.tokens.back()};
   }
   return g;
@@ -123,7 +131,9 @@ TEST(ServingStackCudaTest, GreedyCompletionsEqualTheCpuBackend) {
     const std::vector<int32_t> tokens = ParseTokenIds(body["choices"][0]["logprobs"]["tokens"]);
     ASSERT_EQ(tokens.size(), static_cast<size_t>(kMaxTokens));
     const Greedy expected = CpuGreedy(**cpu, reference->prompts[i].input_ids);
-    for (int k = 0; k < kMaxTokens && expected.margins[k] >= kNearTie; ++k) {
+    for (int k = 0; k < kMaxTokens && expected.margins[k] >= kNearTie &&
+                    expected.routing_margins[k] >= kRoutingNearTie;
+         ++k) {
       ASSERT_EQ(tokens[k], expected.tokens[k]) << "step " << k;
       ++compared;
     }

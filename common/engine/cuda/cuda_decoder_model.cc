@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/engine/cuda/cuda_kv_memory.h"
 #include "common/engine/cuda/cuda_status.h"
 #include "common/engine/cuda/sampling_rows.h"
 #include "common/engine/model/forward_batch_check.h"
 #include "common/status/status_macros.h"
+#include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/embedding.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/rms_norm.h"
@@ -50,7 +52,12 @@ absl::StatusOr<std::unique_ptr<CudaDecoderModel>> CudaDecoderModel::Create(
       new CudaDecoderModel(std::move(config), kv_layout, std::move(weights)));
   WEFT_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&model->stream_, cudaStreamNonBlocking),
                             "model stream");
-  WEFT_CUBLAS_RETURN_IF_ERROR(cublasCreate(&model->blas_), "cuBLAS handle");
+  const kernels::gpu::CublasLibrary* blas = kernels::gpu::Cublas();
+  if (blas == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the CUDA backend needs cuBLAS: ", kernels::gpu::CublasOpenError()));
+  }
+  WEFT_CUBLAS_RETURN_IF_ERROR(blas->create(&model->blas_), "cuBLAS handle");
   return model;
 }
 
@@ -59,7 +66,7 @@ CudaDecoderModel::CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_l
     : config_(std::move(config)), kv_layout_(kv_layout), w_(std::move(weights)) {}
 
 CudaDecoderModel::~CudaDecoderModel() {
-  if (blas_ != nullptr) cublasDestroy(blas_);
+  if (blas_ != nullptr) kernels::gpu::Cublas()->destroy(blas_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 

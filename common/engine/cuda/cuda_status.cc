@@ -1,6 +1,7 @@
 #include "common/engine/cuda/cuda_status.h"
 
 #include "absl/strings/str_cat.h"
+#include "kernels/cuda/cublas_library.h"
 
 namespace weft::engine::gpu {
 
@@ -25,8 +26,12 @@ absl::Status CudaStatus(cudaError_t error, absl::string_view what) {
 
 absl::Status CublasStatus(cublasStatus_t status, absl::string_view what) {
   if (status == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", cublasGetStatusName(status), " (",
-                                           cublasGetStatusString(status), ")");
+  const kernels::gpu::CublasLibrary* blas = kernels::gpu::Cublas();
+  const std::string message = blas != nullptr
+                                  ? absl::StrCat(what, ": ", blas->status_name(status), " (",
+                                                 blas->status_string(status), ")")
+                                  : absl::StrCat(what, ": cuBLAS status ", static_cast<int>(status),
+                                                 " (", kernels::gpu::CublasOpenError(), ")");
   switch (status) {
     case CUBLAS_STATUS_ALLOC_FAILED:
       return absl::ResourceExhaustedError(message);

@@ -1,0 +1,42 @@
+// cuBLAS opened at run time (dlopen) instead of linked. Linked, its libraries
+// are loaded at start-up and glibc sets aside their thread-local storage
+// (about 110 KiB, most of it cuBLASLt's) at the top of every thread's stack;
+// a thread created with a smaller stack then fails to start, and civetweb,
+// the HTTP server of the metrics endpoint, starts its threads with 100 KiB
+// stacks (measured: "Cannot create threads" in weft-prefill-cuda on the GPU
+// machine). Opened later, that storage is allocated per thread on use.
+#ifndef WEFT_KERNELS_CUDA_CUBLAS_LIBRARY_H_
+#define WEFT_KERNELS_CUDA_CUBLAS_LIBRARY_H_
+
+#include <cublas_v2.h>
+
+#include <string>
+
+namespace weft::kernels::gpu {
+
+// The cuBLAS functions weft calls.
+struct CublasLibrary {
+  decltype(&cublasCreate) create = nullptr;
+  decltype(&cublasDestroy) destroy = nullptr;
+  decltype(&cublasSetStream) set_stream = nullptr;
+  decltype(&cublasSetWorkspace) set_workspace = nullptr;
+  // The C entry point (C++ sees a second, inline overload taking a
+  // cudaDataType compute type).
+  cublasStatus_t (*gemm_ex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                            const void*, const void*, cudaDataType, int, const void*, cudaDataType,
+                            int, const void*, void*, cudaDataType, int, cublasComputeType_t,
+                            cublasGemmAlgo_t) = nullptr;
+  decltype(&cublasGetStatusName) status_name = nullptr;
+  decltype(&cublasGetStatusString) status_string = nullptr;
+};
+
+// libcublas.so.<the major version compiled against>, opened on the first
+// call (thread-safe) from the loader's search path (LD_LIBRARY_PATH, then
+// the system's). Null if it cannot be opened or lacks one of the functions;
+// CublasOpenError() then says which and why.
+const CublasLibrary* Cublas();
+const std::string& CublasOpenError();
+
+}  // namespace weft::kernels::gpu
+
+#endif  // WEFT_KERNELS_CUDA_CUBLAS_LIBRARY_H_
