@@ -32,6 +32,15 @@ git rev-parse HEAD >"$logs/commit.txt" 2>/dev/null || true
 WEFT_GPU_TIMEOUT="${WEFT_GPU_TIMEOUT:-240}" bash gpu-bin/run-gpu-tests.sh --bench "$logs"
 status=$?
 
+# The whole-step bench again with eager launches, for the CUDA-graph gain.
+step_bench=gpu-bin/common_engine_cuda_cuda_step_bench
+if [[ -x $step_bench && $(left) -gt 150 ]]; then
+  echo "=== cuda_step_bench, no CUDA graphs"
+  timeout $(($(left) - 90)) "$step_bench" --max_graph_tokens=0 --prefill_seqs=0 \
+    >"$logs/cuda_step_bench_eager.log" 2>&1 || status=1
+  cat "$logs/cuda_step_bench_eager.log"
+fi
+
 if [[ $(left) -gt 60 ]]; then
   echo "=== peers"
   timeout $(($(left) - 30)) python3 tests/bench/gpu_peers.py >"$logs/gpu_peers.log" 2>&1 || status=1

@@ -101,7 +101,8 @@ TEST(ServingStackCudaTest, GreedyCompletionsEqualTheCpuBackend) {
                       {"decode", Bin("decode_weft-decode-cuda")}};
   absl::StatusOr<std::unique_ptr<Stack>> stack = Stack::Start(options);
   ASSERT_TRUE(stack.ok()) << stack.status();
-  ASSERT_TRUE((*stack)->WaitUntilReady(absl::Seconds(120)).ok());
+  const absl::Status ready = (*stack)->WaitUntilReady(absl::Seconds(120));
+  ASSERT_TRUE(ready.ok()) << ready;
 
   const size_t n = reference->prompts.size();
   std::vector<absl::StatusOr<HttpResponse>> responses(n, absl::UnknownError("not sent"));

@@ -8,6 +8,7 @@
 #include "common/engine/cuda/cuda_status.h"
 #include "common/engine/cuda/sampling_rows.h"
 #include "common/engine/model/forward_batch_check.h"
+#include "common/logging/log.h"
 #include "common/status/status_macros.h"
 #include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/embedding.h"
@@ -20,6 +21,9 @@ namespace weft::engine::gpu {
 namespace k = kernels::gpu;
 
 namespace {
+
+// cuBLAS's recommendation for Hopper.
+constexpr size_t kCublasWorkspaceBytes = size_t{32} << 20;
 
 // Enqueues a host-to-device copy of `values` into scratch.
 template <typename T>
@@ -47,9 +51,10 @@ absl::Status Download(const T* src, cudaStream_t stream, std::vector<T>* out) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CudaDecoderModel>> CudaDecoderModel::Create(
-    checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights) {
+    checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights,
+    int32_t max_graph_tokens) {
   std::unique_ptr<CudaDecoderModel> model(
-      new CudaDecoderModel(std::move(config), kv_layout, std::move(weights)));
+      new CudaDecoderModel(std::move(config), kv_layout, std::move(weights), max_graph_tokens));
   WEFT_CUDA_RETURN_IF_ERROR(cudaStreamCreateWithFlags(&model->stream_, cudaStreamNonBlocking),
                             "model stream");
   const kernels::gpu::CublasLibrary* blas = kernels::gpu::Cublas();
@@ -58,12 +63,25 @@ absl::StatusOr<std::unique_ptr<CudaDecoderModel>> CudaDecoderModel::Create(
         absl::StrCat("the CUDA backend needs cuBLAS: ", kernels::gpu::CublasOpenError()));
   }
   WEFT_CUBLAS_RETURN_IF_ERROR(blas->create(&model->blas_), "cuBLAS handle");
+  // A workspace of our own: cuBLAS must not allocate one inside a capture.
+  WEFT_ASSIGN_OR_RETURN(model->blas_workspace_, DeviceBuffer::Allocate(kCublasWorkspaceBytes));
+  WEFT_CUBLAS_RETURN_IF_ERROR(blas->set_workspace(model->blas_, model->blas_workspace_.data(),
+                                                  model->blas_workspace_.bytes()),
+                              "cuBLAS workspace");
   return model;
 }
 
 CudaDecoderModel::CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout,
-                                   CudaDecoderWeights weights)
-    : config_(std::move(config)), kv_layout_(kv_layout), w_(std::move(weights)) {}
+                                   CudaDecoderWeights weights, int32_t max_graph_tokens)
+    : config_(std::move(config)),
+      kv_layout_(kv_layout),
+      w_(std::move(weights)),
+      graphs_(max_graph_tokens) {}
+
+int64_t CudaDecoderModel::graph_captures() const {
+  absl::MutexLock lock(&mu_);
+  return graphs_.captures();
+}
 
 CudaDecoderModel::~CudaDecoderModel() {
   if (blas_ != nullptr) kernels::gpu::Cublas()->destroy(blas_);
@@ -179,6 +197,22 @@ absl::Status CudaDecoderModel::SampleOnDevice(const ForwardBatch& batch, KvMemor
   return absl::OkStatus();
 }
 
+size_t CudaDecoderModel::StepScratchBytes(const StepShape& shape, int64_t logit_rows) const {
+  const int64_t t = shape.tokens;
+  const int64_t m = logit_rows;
+  const int64_t hidden = config_.hidden_size;
+  size_t layer_bytes = 0;
+  for (const CudaDecoderLayer& layer : w_.layers) {
+    layer_bytes = std::max({layer_bytes, layer.attention->ScratchBytes(shape),
+                            layer.feed_forward->ScratchBytes(shape)});
+  }
+  return layer_bytes + ScratchArena::Bytes(t * hidden, sizeof(float)) +
+         ScratchArena::Bytes(t * hidden, sizeof(__nv_bfloat16)) +
+         ScratchArena::Bytes(m * hidden, sizeof(float)) +
+         ScratchArena::Bytes(m * hidden, sizeof(__nv_bfloat16)) +
+         ScratchArena::Bytes(m * config_.vocab_size, sizeof(float));
+}
+
 absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& memory,
                                            size_t extra_bytes, float** logits) const {
   auto* kv = dynamic_cast<CudaKvMemory*>(&memory);
@@ -188,56 +222,76 @@ absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& 
   WEFT_RETURN_IF_ERROR(ValidateForwardBatch(batch, config_.vocab_size, kv_layout_, memory));
   const int64_t t = batch.num_tokens();
   const int64_t m = static_cast<int64_t>(batch.logit_indices.size());
-  const int64_t hidden = config_.hidden_size;
-  const int64_t vocab = config_.vocab_size;
   *logits = nullptr;
   if (t == 0) return scratch_.Reserve(extra_bytes);
+
+  auto enqueue = [&](const DeviceBatch& in, ScratchArena& scratch, float** out) {
+    return EnqueueLayers(in, *kv, scratch, out);
+  };
+  auto scratch_bytes = [&](const StepShape& shape, int64_t rows) {
+    return StepScratchBytes(shape, rows);
+  };
+  if (graphs_.Accepts(batch)) {
+    const absl::Status graphed =
+        graphs_.Run(batch, kv, kv->block_size(), stream_, scratch_bytes, enqueue, logits);
+    if (graphed.ok()) return scratch_.Reserve(extra_bytes);
+    if (graphs_.broken().ok()) return graphed;
+    // Capture failed: this model runs every step eagerly from now on.
+    WEFT_CUDA_RETURN_IF_ERROR(cudaStreamSynchronize(stream_), "after a failed capture");
+    WEFT_LOG(WARNING) << graphed << "; decode steps run without CUDA graphs";
+  }
+
+  DeviceBatch in;
+  in.shape.tokens = t;
+  in.shape.max_context_len = *std::max_element(batch.context_len.begin(), batch.context_len.end());
+  in.num_logit_rows = m;
+  in.max_blocks_per_sequence = batch.max_blocks_per_sequence;
+  const size_t upload_bytes =
+      4 * ScratchArena::Bytes(t, sizeof(int32_t)) + ScratchArena::Bytes(t, sizeof(int64_t)) +
+      ScratchArena::Bytes(static_cast<int64_t>(batch.block_tables.size()), sizeof(int32_t)) +
+      ScratchArena::Bytes(m, sizeof(int32_t));
+  WEFT_RETURN_IF_ERROR(
+      scratch_.Reserve(upload_bytes + StepScratchBytes(in.shape, m) + extra_bytes));
+  WEFT_RETURN_IF_ERROR(Upload(batch.token_ids, scratch_, stream_, &in.token_ids));
+  WEFT_RETURN_IF_ERROR(Upload(batch.positions, scratch_, stream_, &in.positions));
+  WEFT_RETURN_IF_ERROR(Upload(batch.sequence_of_token, scratch_, stream_, &in.sequence_of_token));
+  WEFT_RETURN_IF_ERROR(Upload(batch.context_len, scratch_, stream_, &in.context_len));
+  WEFT_RETURN_IF_ERROR(Upload(batch.slots, scratch_, stream_, &in.slots));
+  WEFT_RETURN_IF_ERROR(Upload(batch.block_tables, scratch_, stream_, &in.block_tables));
+  WEFT_RETURN_IF_ERROR(Upload(batch.logit_indices, scratch_, stream_, &in.logit_rows));
+  return EnqueueLayers(in, *kv, scratch_, logits);
+}
+
+absl::Status CudaDecoderModel::EnqueueLayers(const DeviceBatch& in, const CudaKvMemory& kv,
+                                             ScratchArena& scratch, float** logits) const {
+  const int64_t t = in.shape.tokens;
+  const int64_t m = in.num_logit_rows;
+  const int64_t hidden = config_.hidden_size;
+  const int64_t vocab = config_.vocab_size;
   const float eps = static_cast<float>(config_.rms_norm_eps);
 
-  StepShape shape;
-  shape.tokens = t;
-  shape.max_context_len = *std::max_element(batch.context_len.begin(), batch.context_len.end());
-  size_t layer_bytes = 0;
-  for (const CudaDecoderLayer& layer : w_.layers) {
-    layer_bytes = std::max({layer_bytes, layer.attention->ScratchBytes(shape),
-                            layer.feed_forward->ScratchBytes(shape)});
-  }
-  const size_t fixed_bytes =
-      5 * ScratchArena::Bytes(t, sizeof(int32_t)) + ScratchArena::Bytes(t, sizeof(int64_t)) +
-      ScratchArena::Bytes(static_cast<int64_t>(batch.block_tables.size()), sizeof(int32_t)) +
-      ScratchArena::Bytes(m, sizeof(int32_t)) + ScratchArena::Bytes(t * hidden, sizeof(float)) +
-      ScratchArena::Bytes(t * hidden, sizeof(__nv_bfloat16)) +
-      ScratchArena::Bytes(m * hidden, sizeof(float)) +
-      ScratchArena::Bytes(m * hidden, sizeof(__nv_bfloat16)) +
-      ScratchArena::Bytes(m * vocab, sizeof(float));
-  WEFT_RETURN_IF_ERROR(scratch_.Reserve(fixed_bytes + layer_bytes + extra_bytes));
-
   CudaStep step;
-  step.shape = shape;
+  step.shape = in.shape;
   step.stream = stream_;
   step.blas = blas_;
-  step.scratch = &scratch_;
-  step.max_blocks_per_sequence = batch.max_blocks_per_sequence;
-  const int32_t* token_ids = nullptr;
-  const int32_t* logit_rows = nullptr;
-  WEFT_RETURN_IF_ERROR(Upload(batch.token_ids, scratch_, stream_, &token_ids));
-  WEFT_RETURN_IF_ERROR(Upload(batch.positions, scratch_, stream_, &step.positions));
-  WEFT_RETURN_IF_ERROR(Upload(batch.sequence_of_token, scratch_, stream_, &step.sequence_of_token));
-  WEFT_RETURN_IF_ERROR(Upload(batch.context_len, scratch_, stream_, &step.context_len));
-  WEFT_RETURN_IF_ERROR(Upload(batch.slots, scratch_, stream_, &step.slots));
-  WEFT_RETURN_IF_ERROR(Upload(batch.block_tables, scratch_, stream_, &step.block_tables));
-  WEFT_RETURN_IF_ERROR(Upload(batch.logit_indices, scratch_, stream_, &logit_rows));
-  float* residual = scratch_.Take<float>(t * hidden);
-  auto* h = scratch_.Take<__nv_bfloat16>(t * hidden);
-  float* rows = scratch_.Take<float>(m * hidden);
-  auto* rows_bf16 = scratch_.Take<__nv_bfloat16>(m * hidden);
-  float* out = scratch_.Take<float>(m * vocab);
+  step.scratch = &scratch;
+  step.positions = in.positions;
+  step.sequence_of_token = in.sequence_of_token;
+  step.context_len = in.context_len;
+  step.slots = in.slots;
+  step.block_tables = in.block_tables;
+  step.max_blocks_per_sequence = in.max_blocks_per_sequence;
+  float* residual = scratch.Take<float>(t * hidden);
+  auto* h = scratch.Take<__nv_bfloat16>(t * hidden);
+  float* rows = scratch.Take<float>(m * hidden);
+  auto* rows_bf16 = scratch.Take<__nv_bfloat16>(m * hidden);
+  float* out = scratch.Take<float>(m * vocab);
 
   k::EmbeddingParams embed;
   embed.table = w_.embed.as<__nv_bfloat16>();
   embed.vocab = vocab;
   embed.hidden = static_cast<int32_t>(hidden);
-  embed.ids = token_ids;
+  embed.ids = in.token_ids;
   embed.tokens = t;
   embed.out = residual;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchEmbedding(embed, stream_), "embedding");
@@ -253,7 +307,7 @@ absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& 
     norm.weight = layer.input_norm.as<__nv_bfloat16>();
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchAddRmsNorm(norm, stream_), "input norm");
     WEFT_RETURN_IF_ERROR(
-        layer.attention->Forward(step, h, kv->Layer(static_cast<int32_t>(l)), residual));
+        layer.attention->Forward(step, h, kv.Layer(static_cast<int32_t>(l)), residual));
     norm.weight = layer.post_attn_norm.as<__nv_bfloat16>();
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchAddRmsNorm(norm, stream_), "post-attention norm");
     WEFT_RETURN_IF_ERROR(layer.feed_forward->Forward(step, h, residual));
@@ -262,7 +316,7 @@ absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& 
   if (m > 0) {
     k::GatherRowsParams gather;
     gather.src = residual;
-    gather.rows = logit_rows;
+    gather.rows = in.logit_rows;
     gather.num_rows = m;
     gather.cols = static_cast<int32_t>(hidden);
     gather.out = rows;

@@ -3,6 +3,8 @@
 // whose parts add into the residual, then the final norm and LM head for the
 // positions that need logits. Weights and KV in bf16 on one GPU; a step runs
 // on the model's stream and synchronizes once, when the logits come back.
+// Decode steps (every token of a different sequence) of up to
+// max_graph_tokens tokens run as captured CUDA graphs (decode_graphs.h).
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_DECODER_MODEL_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_DECODER_MODEL_H_
 
@@ -16,7 +18,9 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "common/engine/cuda/cuda_kv_memory.h"
 #include "common/engine/cuda/cuda_layers.h"
+#include "common/engine/cuda/decode_graphs.h"
 #include "common/engine/cuda/device_buffer.h"
 #include "common/engine/cuda/scratch_arena.h"
 #include "common/engine/model/causal_lm.h"
@@ -41,9 +45,11 @@ struct CudaDecoderWeights {
 class CudaDecoderModel final : public CausalLm {
  public:
   // Creates the model's stream and cuBLAS handle on the current device.
+  // max_graph_tokens: the largest decode step run as a CUDA graph (0: none).
   static absl::StatusOr<std::unique_ptr<CudaDecoderModel>> Create(checkpoint::ModelConfig config,
                                                                   KvLayout kv_layout,
-                                                                  CudaDecoderWeights weights);
+                                                                  CudaDecoderWeights weights,
+                                                                  int32_t max_graph_tokens);
   ~CudaDecoderModel() override;
 
   const checkpoint::ModelConfig& config() const override { return config_; }
@@ -60,13 +66,23 @@ class CudaDecoderModel final : public CausalLm {
                                 absl::Span<const SampleRow> rows,
                                 std::vector<SampledToken>* tokens) const override;
 
+  // Decode graphs captured so far (for tests and benchmarks).
+  int64_t graph_captures() const;
+
  private:
-  CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights);
+  CudaDecoderModel(checkpoint::ModelConfig config, KvLayout kv_layout, CudaDecoderWeights weights,
+                   int32_t max_graph_tokens);
+  // Scratch the layers and the LM head of a step of `shape` take.
+  size_t StepScratchBytes(const StepShape& shape, int64_t logit_rows) const;
   // Enqueues the step on stream_; *logits becomes the device logits
   // [logit rows, vocab] in scratch_, valid until the next step. The arena
   // keeps `extra_bytes` free after them for the caller. Nothing synchronizes.
   absl::Status EnqueueStep(const ForwardBatch& batch, KvMemory& kv, size_t extra_bytes,
                            float** logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The step's kernels, from its device arrays, with buffers from `scratch`
+  // (reserved for StepScratchBytes): what a decode graph captures.
+  absl::Status EnqueueLayers(const DeviceBatch& in, const CudaKvMemory& kv, ScratchArena& scratch,
+                             float** logits) const;
   absl::Status DownloadLogits(const ForwardBatch& batch, KvMemory& kv,
                               std::vector<float>* logits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SampleOnDevice(const ForwardBatch& batch, KvMemory& kv,
@@ -83,9 +99,11 @@ class CudaDecoderModel final : public CausalLm {
   CudaDecoderWeights w_;
   cudaStream_t stream_ = nullptr;
   cublasHandle_t blas_ = nullptr;
+  DeviceBuffer blas_workspace_;
 
   mutable absl::Mutex mu_;
   mutable ScratchArena scratch_ ABSL_GUARDED_BY(mu_);
+  mutable DecodeGraphs graphs_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace weft::engine::gpu

@@ -24,6 +24,20 @@ struct StepShape {
   int32_t max_context_len = 0;  // over the step's tokens
 };
 
+// A step's batch on the device (the ForwardBatch's arrays) and its sizes.
+struct DeviceBatch {
+  StepShape shape;
+  const int32_t* token_ids = nullptr;
+  const int32_t* positions = nullptr;
+  const int32_t* sequence_of_token = nullptr;
+  const int32_t* context_len = nullptr;
+  const int64_t* slots = nullptr;
+  const int32_t* block_tables = nullptr;  // [sequences, max_blocks_per_sequence]
+  int32_t max_blocks_per_sequence = 0;
+  const int32_t* logit_rows = nullptr;  // tokens whose logits the step computes
+  int64_t num_logit_rows = 0;
+};
+
 struct CudaStep {
   StepShape shape;
   cudaStream_t stream = nullptr;

@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
   // does not wait for it.
   WEFT_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize(), "weight upload");
   WEFT_ASSIGN_OR_RETURN(std::unique_ptr<CudaDecoderModel> model,
-                        CudaDecoderModel::Create(c, kv, std::move(dw)));
+                        CudaDecoderModel::Create(c, kv, std::move(dw), options.max_graph_tokens));
   return std::unique_ptr<CausalLm>(std::move(model));
 }
 

@@ -40,6 +40,8 @@
 ABSL_FLAG(std::string, batches, "1,64,128,256", "Decode batch sizes");
 ABSL_FLAG(std::string, contexts, "512,2048", "Context lengths (tokens per sequence)");
 ABSL_FLAG(int, steps, 20, "Timed decode steps per row");
+ABSL_FLAG(int, max_graph_tokens, 256,
+          "Decode steps of up to this many sequences run as CUDA graphs (0: eager launches)");
 ABSL_FLAG(int, prefill_seqs, 8, "Prompts in the prefill row (0: skip)");
 ABSL_FLAG(int, prefill_len, 4096, "Tokens per prompt in the prefill row");
 
@@ -161,13 +163,18 @@ int Run() {
     return 1;
   }
   const auto load_start = std::chrono::steady_clock::now();
-  absl::StatusOr<std::unique_ptr<CausalLm>> model = BuildDummyCudaModel(*config, 1);
+  ModelOptions options;
+  options.max_graph_tokens = absl::GetFlag(FLAGS_max_graph_tokens);
+  absl::StatusOr<std::unique_ptr<CausalLm>> model = BuildDummyCudaModel(*config, 1, options);
   if (!model.ok()) {
     std::fprintf(stderr, "model: %s\n", model.status().ToString().c_str());
     return 1;
   }
-  std::printf("Qwen3-30B-A3B shape, dummy bf16 weights built on the GPU in %.1f s\n",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count());
+  std::printf(
+      "Qwen3-30B-A3B shape, dummy bf16 weights built on the GPU in %.1f s; decode steps of up "
+      "to %d sequences as CUDA graphs\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
+      options.max_graph_tokens);
   const std::vector<int> batches = ParseList(absl::GetFlag(FLAGS_batches));
   const std::vector<int> contexts = ParseList(absl::GetFlag(FLAGS_contexts));
   const int max_batch = *std::max_element(batches.begin(), batches.end());

@@ -29,6 +29,8 @@ class ScratchArena {
   // when the GPU has no room.
   absl::Status Reserve(size_t bytes);
   void Reset() { used_ = 0; }
+  // Bytes reserved: Reserve of up to this many keeps every address.
+  size_t capacity() const { return buffer_.bytes(); }
   // Where Reset returns to: a mark taken before a layer's buffers.
   size_t Mark() const { return used_; }
   void Release(size_t mark) { used_ = mark; }

@@ -26,6 +26,9 @@ struct ModelOptions {
   // MLA (DeepSeek-V3): prompt chunks in the expanded (non-absorbed) form;
   // decode stays absorbed. See mla_attention.h.
   bool mla_expanded_prefill = false;
+  // CUDA backend: decode steps of up to this many tokens run as captured
+  // CUDA graphs (0: none). The CPU backend ignores it.
+  int32_t max_graph_tokens = 256;
 };
 
 absl::StatusOr<std::unique_ptr<CausalLm>> LoadCpuModel(const std::string& model_dir,

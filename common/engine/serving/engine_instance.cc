@@ -1,5 +1,6 @@
 #include "common/engine/serving/engine_instance.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,8 @@ namespace weft::engine {
 namespace {
 
 constexpr int32_t kDefaultBlockSize = 16;
+// The largest decode step the CUDA backend captures as a graph.
+constexpr int32_t kMaxGraphTokens = 512;
 
 template <typename T>
 T Or(T value, T fallback) {
@@ -82,6 +85,10 @@ absl::StatusOr<std::unique_ptr<EngineInstance>> CreateEngineInstance(
   instance->model_name = ServedName(config);
   ModelOptions options;
   if (config.precision() == "int8") options.precision = WeightPrecision::kInt8;
+  const EngineLoopOptions loop_options = LoopOptions(config, instance->model_name);
+  options.max_graph_tokens = config.disable_cuda_graphs()
+                                 ? 0
+                                 : std::min(loop_options.scheduler.max_num_seqs, kMaxGraphTokens);
   WEFT_ASSIGN_OR_RETURN(instance->model,
                         LoadModelOnBackend(config.backend().empty() ? "cpu" : config.backend(),
                                            config.model_dir(), options));
@@ -95,7 +102,6 @@ absl::StatusOr<std::unique_ptr<EngineInstance>> CreateEngineInstance(
                                         ? generation->eos_token_ids
                                         : instance->model->config().eos_token_ids;
   for (int64_t id : eos) instance->eos_token_ids.push_back(static_cast<int32_t>(id));
-  const EngineLoopOptions loop_options = LoopOptions(config, instance->model_name);
   instance->block_size = loop_options.executor.block_size;
   instance->loop =
       std::make_unique<EngineLoop>(*instance->model, instance->tokenizer.get(), loop_options);
