@@ -125,7 +125,11 @@ class Runner {
       std::vector<BlockCopy> copies;
       EXPECT_TRUE(blocks_.Append(id, static_cast<int32_t>(tokens.size()), &copies).ok());
       std::vector<int32_t> row;
-      for (BlockId b : *blocks_.BlockTable(id)) row.push_back(b.value());
+      const auto table = blocks_.BlockTable(id);
+      EXPECT_TRUE(table.ok()) << table.status();
+      if (table.ok()) {
+        for (BlockId b : *table) row.push_back(b.value());
+      }
       max_blocks = std::max<int32_t>(max_blocks, static_cast<int32_t>(row.size()));
       for (size_t i = 0; i < tokens.size(); ++i) {
         const int32_t pos = start + static_cast<int32_t>(i);
