@@ -545,7 +545,9 @@ class GemmTest : public ElementwiseOpsTest {
     ASSERT_CUBLAS_OK(Cublas()->create(&handle_));
   }
   void TearDown() override {
-    if (handle_ != nullptr) EXPECT_EQ(Cublas()->destroy(handle_), CUBLAS_STATUS_SUCCESS);
+    if (handle_ != nullptr) {
+      EXPECT_EQ(Cublas()->destroy(handle_), CUBLAS_STATUS_SUCCESS);
+    }
     ElementwiseOpsTest::TearDown();
   }
   cublasHandle_t handle_ = nullptr;

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cuda/grouped_gemm.cuh"
 #include "kernels/cuda/grouped_gemm.h"
@@ -59,7 +60,12 @@ Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
   a.a_rows = p.a_rows;
   a.w = p.w;
   a.expert_offsets = p.expert_offsets;
+  a.max_rows = static_cast<int32_t>(p.max_rows);
   a.num_experts = p.num_experts;
+  a.x_scales = p.x_scales;
+  a.w_scales = p.w_scales;
+  a.bias = p.bias;
+  a.out_f32 = p.out_f32;
   a.n = p.n;
   a.k = p.k;
   a.out_cols = p.silu_and_mul ? p.n / 2 : p.n;
@@ -74,9 +80,9 @@ Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
   return g;
 }
 
-template <class T, bool kSilu>
+template <class T, bool kSilu, class Op>
 cudaError_t LaunchMmaSync(const GroupedGemmParams& p, cudaStream_t stream) {
-  constexpr auto kKernel = device::GroupedGemmKernel<T, kSilu>;
+  constexpr auto kKernel = device::GroupedGemmKernel<T, kSilu, Op>;
   if (cudaError_t e = EnableSharedMemory<kKernel, T::kSmemBytes>(); e != cudaSuccess) return e;
   const Grid g = MakeGrid(p, T::kBm, T::kBn);
   if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
@@ -95,15 +101,26 @@ cudaError_t LaunchWgmma(const GroupedGemmParams& p, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
-template <bool kSilu>
+template <bool kSilu, class Op>
 cudaError_t Dispatch(const GroupedGemmParams& p, cudaStream_t stream) {
-  if (p.path == GroupedGemmPath::kWgmma) return LaunchWgmma<kSilu>(p, stream);
+  const bool wgmma_fits =
+      std::is_same_v<Op, device::Bf16Operands> && p.bias == nullptr && p.out_f32 == nullptr;
+  if (p.path == GroupedGemmPath::kWgmma) {
+    if constexpr (std::is_same_v<Op, device::Bf16Operands>) {
+      if (wgmma_fits) return LaunchWgmma<kSilu>(p, stream);
+    }
+    return cudaErrorInvalidValue;
+  }
   const int64_t mean_rows = p.max_rows / p.num_experts;
-  if (mean_rows <= 12) return LaunchMmaSync<SmallTile, kSilu>(p, stream);
-  if (mean_rows <= 40) return LaunchMmaSync<DecodeTile, kSilu>(p, stream);
-  if (mean_rows <= 160) return LaunchMmaSync<MediumTile, kSilu>(p, stream);
-  if (kAutoWgmma && p.path == GroupedGemmPath::kAuto) return LaunchWgmma<kSilu>(p, stream);
-  return LaunchMmaSync<LargeTile, kSilu>(p, stream);
+  if (mean_rows <= 12) return LaunchMmaSync<SmallTile, kSilu, Op>(p, stream);
+  if (mean_rows <= 40) return LaunchMmaSync<DecodeTile, kSilu, Op>(p, stream);
+  if (mean_rows <= 160) return LaunchMmaSync<MediumTile, kSilu, Op>(p, stream);
+  if constexpr (std::is_same_v<Op, device::Bf16Operands>) {
+    if (kAutoWgmma && p.path == GroupedGemmPath::kAuto && wgmma_fits) {
+      return LaunchWgmma<kSilu>(p, stream);
+    }
+  }
+  return LaunchMmaSync<LargeTile, kSilu, Op>(p, stream);
 }
 
 bool Aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -111,21 +128,35 @@ bool Aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0;
 }  // namespace
 
 cudaError_t LaunchGroupedGemm(const GroupedGemmParams& p, cudaStream_t stream) {
+  const bool int8 = p.operands == GemmOperands::kInt8;
+  if (!int8 && p.operands != GemmOperands::kBf16) return cudaErrorInvalidValue;
+  const int64_t chunk = int8 ? 16 : 8;  // elements per 16 bytes
   if (p.num_experts <= 0 || p.max_rows < 0 || p.max_rows > INT32_MAX || p.n <= 0 || p.k <= 0 ||
-      p.k % 8 != 0 || p.n % 2 != 0 || (p.silu_and_mul && p.n % 16 != 0) || p.lda < p.k ||
-      p.lda % 8 != 0) {
+      p.k % chunk != 0 || p.n % 2 != 0 || (p.silu_and_mul && p.n % 16 != 0) || p.lda < p.k ||
+      p.lda % chunk != 0 || (p.expert_offsets == nullptr && p.num_experts != 1)) {
+    return cudaErrorInvalidValue;
+  }
+  if (int8 && (p.x_scales == nullptr || p.w_scales == nullptr)) return cudaErrorInvalidValue;
+  if (p.silu_and_mul && (p.bias != nullptr || p.out_f32 != nullptr)) return cudaErrorInvalidValue;
+  if (p.out_f32 != nullptr && reinterpret_cast<uintptr_t>(p.out_f32) % 8 != 0) {
     return cudaErrorInvalidValue;
   }
   if (p.max_rows == 0) return cudaSuccess;
-  if (p.x == nullptr || p.w == nullptr || p.expert_offsets == nullptr || p.out == nullptr ||
-      !Aligned16(p.x) || !Aligned16(p.w) || reinterpret_cast<uintptr_t>(p.out) % 4 != 0) {
+  const bool has_out = p.out_f32 != nullptr || p.out != nullptr;
+  if (p.x == nullptr || p.w == nullptr || !has_out || !Aligned16(p.x) || !Aligned16(p.w) ||
+      reinterpret_cast<uintptr_t>(p.out) % 4 != 0) {
     return cudaErrorInvalidValue;
   }
   if (p.path != GroupedGemmPath::kAuto && p.path != GroupedGemmPath::kMmaSync &&
       p.path != GroupedGemmPath::kWgmma) {
     return cudaErrorInvalidValue;
   }
-  return p.silu_and_mul ? Dispatch<true>(p, stream) : Dispatch<false>(p, stream);
+  if (int8) {
+    return p.silu_and_mul ? Dispatch<true, device::Int8Operands>(p, stream)
+                          : Dispatch<false, device::Int8Operands>(p, stream);
+  }
+  return p.silu_and_mul ? Dispatch<true, device::Bf16Operands>(p, stream)
+                        : Dispatch<false, device::Bf16Operands>(p, stream);
 }
 
 }  // namespace weft::kernels::gpu

@@ -46,17 +46,23 @@ constexpr int kGemmRowBytes = 2 * kGemmBk;  // one shared row: 8 chunks of 16 by
 
 // What a grouped GEMM kernel needs, checked by LaunchGroupedGemm.
 struct GroupedGemmArgs {
-  const __nv_bfloat16* x;
+  const void* x;  // bf16 or int8 elements (the kernel's operands)
   int64_t lda;
   const int32_t* a_rows;
-  const __nv_bfloat16* w;
-  const int32_t* expert_offsets;
+  const void* w;
+  const int32_t* expert_offsets;  // null: one group of max_rows rows (dense)
+  int32_t max_rows;
   int32_t num_experts;
   int32_t n;  // weight rows per expert
   int32_t k;
   int32_t out_cols;  // n, or n / 2 with silu_and_mul
   int32_t n_tiles;   // output column tiles per m tile
   __nv_bfloat16* out;
+  // INT8 operands: the result is acc * x_scales[x row] * w_scales[expert * n + weight row].
+  const float* x_scales;
+  const float* w_scales;
+  const __nv_bfloat16* bias;  // [n] added to the result, or null (not with silu_and_mul)
+  float* out_f32;             // when set: out_f32[row * out_cols + col] += result, not `out`
 };
 
 // Tile shape and pipeline depth of one kernel configuration.
@@ -117,6 +123,38 @@ __device__ __forceinline__ void MmaBf16(float (&c)[4], const uint32_t (&a)[4], u
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
+
+// c += a (16x32, row) * b (32x8, col), int8 inputs, int32 accumulators. The
+// fragments hold the same bytes as MmaBf16's (32 bytes of k per row).
+__device__ __forceinline__ void MmaS8(int32_t (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                      uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 "
+      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// The operands of the mma.sync kernel: element type, accumulator, and the
+// tensor-core instruction for 32 bytes of k.
+struct Bf16Operands {
+  using Elem = __nv_bfloat16;
+  using Acc = float;
+  static constexpr bool kScaled = false;
+  __device__ __forceinline__ static void Mma(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                             uint32_t b1) {
+    MmaBf16(c, a, b0, b1);
+  }
+};
+struct Int8Operands {
+  using Elem = int8_t;
+  using Acc = int32_t;
+  static constexpr bool kScaled = true;
+  __device__ __forceinline__ static void Mma(int32_t (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                             uint32_t b1) {
+    MmaS8(c, a, b0, b1);
+  }
+};
 
 __device__ __forceinline__ uint32_t PackBf16x2(float lo, float hi) {
   const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
@@ -180,6 +218,20 @@ __device__ __forceinline__ bool FindTile(const int32_t* __restrict__ offsets, in
   return expert >= 0;
 }
 
+// FindTile, or for a dense GEMM (no expert_offsets) m tile `slot` of the
+// one group of max_rows rows.
+template <int kBm, int kThreads>
+__device__ __forceinline__ bool FindGroupTile(const GroupedGemmArgs& p, int64_t slot,
+                                              int32_t& expert, int32_t& row_begin, int32_t& rows) {
+  if (p.expert_offsets == nullptr) {
+    expert = 0;
+    row_begin = static_cast<int32_t>(slot * kBm);
+    rows = min(kBm, p.max_rows - row_begin);
+    return rows > 0;
+  }
+  return FindTile<kBm, kThreads>(p.expert_offsets, p.num_experts, slot, expert, row_begin, rows);
+}
+
 // --- Loading tiles ------------------------------------------------------------
 
 // The cp.async copies of one block: every stage, thread tid copies the
@@ -187,8 +239,10 @@ __device__ __forceinline__ bool FindTile(const int32_t* __restrict__ offsets, in
 // and of the B tile (kBn rows x 8 chunks) into the swizzled layout. With
 // kThreads a multiple of 64, a thread's copies all sit in chunk column
 // tid % 8 of rows tid / 8 + i * kThreads / 8, which share a swizzle.
-template <int kBm, int kBn, int kThreads, bool kSilu>
+template <int kBm, int kBn, int kThreads, bool kSilu, class E = __nv_bfloat16>
 struct TileLoader {
+  static constexpr int kChunkElems = 16 / static_cast<int>(sizeof(E));
+  static constexpr int kTileK = kGemmRowBytes / static_cast<int>(sizeof(E));
   static constexpr int kAChunks = kBm * 8;
   static constexpr int kBChunks = kBn * 8;
   static constexpr int kRowsPerIter = kThreads / 8;
@@ -196,22 +250,22 @@ struct TileLoader {
   static constexpr int kBIters = (kBChunks + kThreads - 1) / kThreads;
   static_assert(kThreads % 64 == 0, "copies of one thread share chunk column and swizzle");
 
-  const __nv_bfloat16* a_src[kAIters];  // row start + chunk column
+  const E* a_src[kAIters];  // row start + chunk column
   bool a_ok[kAIters];
-  const __nv_bfloat16* b_src[kBIters];
+  const E* b_src[kBIters];
   bool b_ok[kBIters];
-  const __nv_bfloat16* any_valid;  // a mapped address for the zero-filling copies
-  uint32_t dst;                    // shared offset of the thread's first chunk in a tile
+  const E* any_valid;  // a mapped address for the zero-filling copies
+  uint32_t dst;        // shared offset of the thread's first chunk in a tile
   int row0, chunk_k, k;
 
   // n_tile: output column tile; rows: valid rows of the m tile at row_begin.
   __device__ __forceinline__ TileLoader(const GroupedGemmArgs& p, int n_tile, int expert,
                                         int32_t row_begin, int32_t rows)
-      : any_valid(p.w), k(p.k) {
+      : any_valid(static_cast<const E*>(p.w)), k(p.k) {
     const int tid = static_cast<int>(threadIdx.x);
     const int chunk = tid % 8;
     row0 = tid / 8;
-    chunk_k = chunk * 8;
+    chunk_k = chunk * kChunkElems;
     dst = row0 * kGemmRowBytes + ((chunk ^ (row0 % 8)) << 4);
 #pragma unroll
     for (int it = 0; it < kAIters; ++it) {
@@ -219,9 +273,9 @@ struct TileLoader {
       a_ok[it] = r < kBm && r < rows;
       int64_t src_row = 0;
       if (a_ok[it]) src_row = p.a_rows != nullptr ? p.a_rows[row_begin + r] : row_begin + r;
-      a_src[it] = p.x + src_row * p.lda + chunk_k;
+      a_src[it] = static_cast<const E*>(p.x) + src_row * p.lda + chunk_k;
     }
-    const __nv_bfloat16* w_expert = p.w + int64_t{expert} * p.n * p.k;
+    const E* w_expert = static_cast<const E*>(p.w) + int64_t{expert} * p.n * p.k;
 #pragma unroll
     for (int it = 0; it < kBIters; ++it) {
       const int r = row0 + it * kRowsPerIter;
@@ -242,7 +296,7 @@ struct TileLoader {
   // Copies k tile `k_tile` of A to a_smem and of B to b_smem (shared
   // addresses of 1024-byte aligned tiles). Does not commit.
   __device__ __forceinline__ void Load(uint32_t a_smem, uint32_t b_smem, int k_tile) const {
-    const int k0 = k_tile * kGemmBk;
+    const int k0 = k_tile * kTileK;
     const bool k_ok = k0 + chunk_k < k;
     // Weights first: their addresses do not wait for the a_rows loads.
 #pragma unroll
@@ -266,9 +320,11 @@ struct TileLoader {
 
 // --- mma.sync kernel --------------------------------------------------------------
 
-template <class T, bool kSilu>
+template <class T, bool kSilu, class Op = Bf16Operands>
 __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
     GroupedGemmKernel(const GroupedGemmArgs p) {
+  using Acc = typename Op::Acc;
+  using Loader = TileLoader<T::kBm, T::kBn, T::kThreads, kSilu, typename Op::Elem>;
   extern __shared__ uint8_t smem[];
   constexpr int kBm = T::kBm, kBn = T::kBn, kStages = T::kStages, kThreads = T::kThreads;
   constexpr int kMf = T::kMf, kNf = T::kNf;
@@ -277,7 +333,7 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
   const int64_t slot = blockIdx.x / p.n_tiles;
   const int n_tile = static_cast<int>(blockIdx.x % p.n_tiles);
   int32_t expert, row_begin, rows;
-  if (!FindTile<kBm, kThreads>(p.expert_offsets, p.num_experts, slot, expert, row_begin, rows)) {
+  if (!FindGroupTile<kBm, kThreads>(p, slot, expert, row_begin, rows)) {
     return;
   }
   const int lane = threadIdx.x % kWarpSize;
@@ -286,7 +342,7 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
   const int wn = warp % T::kWarpsN;
   // The swizzle repeats every 1024 bytes: align the stages to it.
   const uint32_t smem_base = (SharedAddress(smem) + 1023u) & ~1023u;
-  const TileLoader<kBm, kBn, kThreads, kSilu> loader(p, n_tile, expert, row_begin, rows);
+  const Loader loader(p, n_tile, expert, row_begin, rows);
   auto load_stage = [&](int stage, int k_tile) {
     const uint32_t a = smem_base + stage * T::kStageBytes;
     loader.Load(a, a + kBm * kGemmRowBytes, k_tile);
@@ -303,13 +359,13 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
     }
   };
 
-  float acc[kMf][kNf][4];
+  Acc acc[kMf][kNf][4];
 #pragma unroll
   for (int i = 0; i < kMf; ++i)
 #pragma unroll
     for (int j = 0; j < kNf; ++j)
 #pragma unroll
-      for (int c = 0; c < 4; ++c) acc[i][j][c] = 0.0f;
+      for (int c = 0; c < 4; ++c) acc[i][j][c] = Acc{0};
 
   // ldmatrix lane addressing: lanes 0-15 give rows 0-15 of the first 8 k,
   // lanes 16-31 of the next 8 (A); for B, lanes 0-7 / 8-15 the two k halves
@@ -329,7 +385,7 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
   }
   const int b_chunk_hi = (lane / 8) % 2;
 
-  const int k_tiles = (p.k + kGemmBk - 1) / kGemmBk;
+  const int k_tiles = (p.k + Loader::kTileK - 1) / Loader::kTileK;
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
     if (s < k_tiles) load_stage(s, s);
@@ -366,30 +422,48 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
 #pragma unroll
       for (int mf = 0; mf < kMf; ++mf)
 #pragma unroll
-        for (int nf = 0; nf < kNf; ++nf) MmaBf16(acc[mf][nf], af[mf], bf[nf][0], bf[nf][1]);
+        for (int nf = 0; nf < kNf; ++nf) Op::Mma(acc[mf][nf], af[mf], bf[nf][0], bf[nf][1]);
     }
   }
   CpAsyncWait<0>();
 
   // Epilogue: accumulator (row g or g + 8, columns 2q, 2q + 1) of each
-  // fragment straight to global memory as bf16 pairs.
+  // fragment, dequantized (INT8) and biased, to global memory: bf16 pairs,
+  // or added to float32 pairs.
   const int g = lane / 4, q = lane % 4;
+  const float* w_scales = Op::kScaled ? p.w_scales + int64_t{expert} * p.n : nullptr;
 #pragma unroll
   for (int mf = 0; mf < kMf; ++mf) {
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const int r = wm * T::kWm + mf * 16 + g + h * 8;
       if (r >= rows) continue;
-      __nv_bfloat16* out_row = p.out + int64_t{row_begin + r} * p.out_cols;
+      const int64_t row = row_begin + r;
+      float x_scale = 1.0f;
+      if constexpr (Op::kScaled) {
+        x_scale = p.x_scales[p.a_rows != nullptr ? p.a_rows[row] : row];
+      }
+      // The result of accumulator `a` for weight row `w_row`.
+      auto value = [&](Acc a, int w_row) {
+        if constexpr (Op::kScaled) {
+          return static_cast<float>(a) * x_scale * w_scales[w_row];
+        } else {
+          return static_cast<float>(a);
+        }
+      };
       if constexpr (kSilu) {
+        __nv_bfloat16* out_row = p.out + row * p.out_cols;
 #pragma unroll
         for (int nf = 0; nf < kNf / 2; ++nf) {
           const int col = n_tile * (kBn / 2) + wn * (T::kWn / 2) + nf * 8 + 2 * q;
           if (col < p.out_cols) {
-            const float* gate = acc[mf][nf];
-            const float* up = acc[mf][nf + kNf / 2];
+            const Acc* gate = acc[mf][nf];
+            const Acc* up = acc[mf][nf + kNf / 2];
+            const int up_row = p.out_cols + col;
+            const float g0 = value(gate[2 * h], col), g1 = value(gate[2 * h + 1], col + 1);
+            const float u0 = value(up[2 * h], up_row), u1 = value(up[2 * h + 1], up_row + 1);
             *reinterpret_cast<uint32_t*>(out_row + col) =
-                PackBf16x2(SiluF(gate[2 * h]) * up[2 * h], SiluF(gate[2 * h + 1]) * up[2 * h + 1]);
+                PackBf16x2(SiluF(g0) * u0, SiluF(g1) * u1);
           }
         }
       } else {
@@ -397,8 +471,21 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
         for (int nf = 0; nf < kNf; ++nf) {
           const int col = n_tile * kBn + wn * T::kWn + nf * 8 + 2 * q;
           if (col < p.out_cols) {
-            *reinterpret_cast<uint32_t*>(out_row + col) =
-                PackBf16x2(acc[mf][nf][2 * h], acc[mf][nf][2 * h + 1]);
+            float v0 = value(acc[mf][nf][2 * h], col);
+            float v1 = value(acc[mf][nf][2 * h + 1], col + 1);
+            if (p.bias != nullptr) {
+              v0 += __bfloat162float(p.bias[col]);
+              v1 += __bfloat162float(p.bias[col + 1]);
+            }
+            if (p.out_f32 != nullptr) {
+              float2* dst = reinterpret_cast<float2*>(p.out_f32 + row * p.out_cols + col);
+              float2 old = *dst;
+              old.x += v0;
+              old.y += v1;
+              *dst = old;
+            } else {
+              *reinterpret_cast<uint32_t*>(p.out + row * p.out_cols + col) = PackBf16x2(v0, v1);
+            }
           }
         }
       }
@@ -508,7 +595,7 @@ __global__ void __launch_bounds__(WgmmaTile::kThreads, 1)
   const int64_t slot = blockIdx.x / p.n_tiles;
   const int n_tile = static_cast<int>(blockIdx.x % p.n_tiles);
   int32_t expert, row_begin, rows;
-  if (!FindTile<kBm, T::kThreads>(p.expert_offsets, p.num_experts, slot, expert, row_begin, rows)) {
+  if (!FindGroupTile<kBm, T::kThreads>(p, slot, expert, row_begin, rows)) {
     return;
   }
   const int lane = threadIdx.x % kWarpSize;

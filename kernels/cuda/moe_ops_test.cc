@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/moe_routing.h"
 #include "kernels/cuda/cuda_test_util.h"
 #include "kernels/cuda/grouped_gemm.h"
@@ -570,6 +571,119 @@ TEST(GroupedGemmErrors, RejectsBadArguments) {
   bad.out = nullptr;
   EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaSuccess);  // nothing to do
 }
+
+// --- INT8 W8A8 grouped and dense GEMMs ---------------------------------------
+
+// Against the CPU's W8A8 math on the same int8 values (kernels/cpu/
+// int8_linear): the int32 dot products are exact on both sides, so the
+// results differ only by the float32 epilogue's and the bf16 output's
+// rounding.
+struct Int8Case {
+  const char* name;
+  int64_t tokens;
+  int32_t experts, top_k, n, k;  // experts 0: dense (no offsets), top_k 1
+  bool silu, gather, bias, accumulate;
+};
+
+class Int8GemmTest : public ::testing::TestWithParam<Int8Case> {};
+
+TEST_P(Int8GemmTest, MatchesCpuW8A8) {
+  const Int8Case c = GetParam();
+  const bool dense = c.experts == 0;
+  const int32_t experts = dense ? 1 : c.experts;
+  const int32_t top_k = dense ? 1 : c.top_k;
+  const int64_t rows = c.tokens * top_k;
+  const int32_t out_cols = c.silu ? c.n / 2 : c.n;
+  std::vector<int32_t> all(experts);
+  std::iota(all.begin(), all.end(), 0);
+  const Grouping grouping = dense ? Grouping{{0, static_cast<int32_t>(rows)}, {}, {}}
+                                  : HostPermute(RandomIds(c.tokens, top_k, all, 5), top_k, experts);
+  const int64_t a_rows = c.gather ? c.tokens : rows;
+  const std::vector<float> x = Random(a_rows * c.k, 31);
+  const std::vector<float> w = Random(int64_t{experts} * c.n * c.k, 32, 0.05f);
+  std::vector<int8_t> xq(a_rows * c.k);
+  std::vector<float> xs(a_rows);
+  cpu::QuantizeActivationsPerToken(x.data(), a_rows, c.k, xq.data(), xs.data());
+  std::vector<int8_t> wq;
+  std::vector<float> ws;
+  for (int32_t e = 0; e < experts; ++e) {
+    const cpu::Int8Weight q =
+        cpu::QuantizeWeightPerChannel(w.data() + int64_t{e} * c.n * c.k, c.n, c.k);
+    wq.insert(wq.end(), q.values.begin(), q.values.end());
+    ws.insert(ws.end(), q.scales.begin(), q.scales.end());
+  }
+  const std::vector<float> bias = c.bias ? RoundBf16(Random(c.n, 33)) : std::vector<float>();
+  const std::vector<float> base = c.accumulate ? Random(rows * out_cols, 34) : std::vector<float>();
+  std::vector<float> want(rows * out_cols), acc(c.n);
+  for (int32_t e = 0; e < experts; ++e) {
+    for (int32_t r = grouping.offsets[e]; r < grouping.offsets[e + 1]; ++r) {
+      const int64_t src = c.gather ? grouping.row_token[r] : r;
+      for (int32_t col = 0; col < c.n; ++col) {
+        const int8_t* b = wq.data() + (int64_t{e} * c.n + col) * c.k;
+        int32_t dot = 0;
+        for (int32_t i = 0; i < c.k; ++i) dot += int32_t{xq[src * c.k + i]} * b[i];
+        acc[col] = static_cast<float>(dot) * xs[src] * ws[int64_t{e} * c.n + col];
+        if (c.bias) acc[col] += bias[col];
+      }
+      float* out = want.data() + int64_t{r} * out_cols;
+      if (c.silu) {
+        cpu::SiluAndMul(acc.data(), 1, out_cols, out);
+      } else {
+        for (int32_t col = 0; col < c.n; ++col)
+          out[col] = acc[col] + (c.accumulate ? base[int64_t{r} * out_cols + col] : 0.0f);
+      }
+    }
+  }
+  DeviceArray<int8_t> d_x(xq), d_w(wq);
+  DeviceArray<float> d_xs(xs), d_ws(ws);
+  DeviceArray<int32_t> d_off(grouping.offsets), d_rows(grouping.row_token);
+  DeviceArray<__nv_bfloat16> d_bias(c.bias ? ToBf16(bias) : std::vector<__nv_bfloat16>());
+  DeviceArray<__nv_bfloat16> d_out(rows * out_cols);
+  DeviceArray<float> d_acc(c.accumulate ? base : std::vector<float>());
+  GroupedGemmParams p;
+  p.operands = GemmOperands::kInt8;
+  p.x = d_x.get();
+  p.lda = c.k;
+  p.a_rows = c.gather ? d_rows.get() : nullptr;
+  p.w = d_w.get();
+  p.expert_offsets = dense ? nullptr : d_off.get();
+  p.num_experts = experts;
+  p.max_rows = rows;
+  p.n = c.n;
+  p.k = c.k;
+  p.silu_and_mul = c.silu;
+  p.x_scales = d_xs.get();
+  p.w_scales = d_ws.get();
+  p.bias = c.bias ? d_bias.get() : nullptr;
+  if (c.accumulate) {
+    p.out_f32 = d_acc.get();
+  } else {
+    p.out = d_out.get();
+  }
+  ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+  ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  const std::vector<float> got = c.accumulate ? d_acc.Download() : ToFloat(d_out.Download());
+  ExpectClose(got, want, c.accumulate ? 1e-5 : 1e-2, c.name);
+  // wgmma has no INT8 kernel: refused, not run.
+  p.path = GroupedGemmPath::kWgmma;
+  EXPECT_EQ(LaunchGroupedGemm(p, nullptr), cudaErrorInvalidValue);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, Int8GemmTest,
+    ::testing::Values(
+        // Dense (decode and prefill rows, Qwen3-30B-A3B attention shapes).
+        Int8Case{"dense_m1_qkv", 1, 0, 1, 5120, 2048, false, false, false, false},
+        Int8Case{"dense_m37_bias", 37, 0, 1, 640, 272, false, false, true, false},
+        Int8Case{"dense_m64_o_accumulate", 64, 0, 1, 2048, 4096, false, false, false, true},
+        Int8Case{"dense_m300_gate_up_silu", 300, 0, 1, 768, 512, true, false, false, false},
+        Int8Case{"dense_m3_odd", 3, 0, 1, 34, 48, false, false, true, true},
+        // Grouped experts, gathered rows for gate_up, grouped rows for down.
+        Int8Case{"experts_gate_up_t1", 1, 16, 4, 128, 128, true, true, false, false},
+        Int8Case{"experts_gate_up_t37", 37, 16, 4, 128, 128, true, true, false, false},
+        Int8Case{"experts_down_t64", 64, 128, 8, 2048, 768, false, false, false, false},
+        Int8Case{"experts_gate_up_t500", 500, 8, 2, 512, 256, true, true, false, false}),
+    [](const ::testing::TestParamInfo<Int8Case>& info) { return std::string(info.param.name); });
 
 // --- Combine ------------------------------------------------------------------
 
