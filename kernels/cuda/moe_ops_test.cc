@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/cpu/activation.h"
@@ -22,6 +23,7 @@
 #include "kernels/cuda/moe_combine.h"
 #include "kernels/cuda/moe_permute.h"
 #include "kernels/cuda/moe_routing.h"
+#include "kernels/cuda/quantize.h"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -684,6 +686,43 @@ INSTANTIATE_TEST_SUITE_P(
         Int8Case{"experts_down_t64", 64, 128, 8, 2048, 768, false, false, false, false},
         Int8Case{"experts_gate_up_t500", 500, 8, 2, 512, 256, true, true, false, false}),
     [](const ::testing::TestParamInfo<Int8Case>& info) { return std::string(info.param.name); });
+
+// Per-token quantization: the CPU's rule bit for bit (scales and int8
+// values), over odd widths, padded strides, one row and an all-zero row.
+TEST(QuantizePerTokenTest, MatchesTheCpuExactly) {
+  for (const auto& [rows, cols, pad] : std::vector<std::tuple<int64_t, int32_t, int32_t>>{
+           {1, 2048, 0}, {37, 37, 3}, {64, 768, 16}, {300, 4096, 0}}) {
+    SCOPED_TRACE(::testing::Message() << rows << " x " << cols << " pad " << pad);
+    const int64_t ld = cols + pad;
+    std::vector<float> x = RoundBf16(Random(rows * ld, 41, 3.0f));
+    if (rows > 1) std::fill(x.begin() + ld, x.begin() + 2 * ld, 0.0f);  // an all-zero row
+    std::vector<float> dense(rows * cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy(x.begin() + r * ld, x.begin() + r * ld + cols, dense.begin() + r * cols);
+    }
+    std::vector<int8_t> want_q(rows * cols);
+    std::vector<float> want_s(rows);
+    cpu::QuantizeActivationsPerToken(dense.data(), rows, cols, want_q.data(), want_s.data());
+    DeviceArray<__nv_bfloat16> d_x(ToBf16(x));
+    DeviceArray<int8_t> d_q(rows * cols);
+    DeviceArray<float> d_s(rows);
+    QuantizeParams p;
+    p.x = d_x.get();
+    p.ldx = ld;
+    p.rows = rows;
+    p.cols = cols;
+    p.q = d_q.get();
+    p.ldq = cols;
+    p.scales = d_s.get();
+    ASSERT_CUDA_OK(LaunchQuantizePerToken(p, nullptr));
+    ASSERT_CUDA_OK(cudaDeviceSynchronize());
+    EXPECT_EQ(d_s.Download(), want_s);
+    EXPECT_EQ(d_q.Download(), want_q);
+  }
+  QuantizeParams bad;
+  bad.cols = 0;
+  EXPECT_EQ(LaunchQuantizePerToken(bad, nullptr), cudaErrorInvalidValue);
+}
 
 // --- Combine ------------------------------------------------------------------
 
