@@ -6,7 +6,6 @@
 #include <type_traits>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/engine/cuda/cuda_status.h"
 #include "common/status/status_macros.h"
@@ -74,15 +73,23 @@ bool DecodeGraphs::Accepts(const ForwardBatch& batch) const {
   const int64_t t = batch.num_tokens();
   if (!broken_.ok() || t == 0 || t > max_tokens_) return false;
   if (static_cast<int64_t>(batch.logit_indices.size()) > t) return false;
-  absl::flat_hash_set<int32_t> sequences(batch.sequence_of_token.begin(),
-                                         batch.sequence_of_token.end());
-  return static_cast<int64_t>(sequences.size()) == t;
+  // Every token of its own sequence (rows of the validated block tables).
+  std::vector<bool> seen(batch.block_tables.size() / std::max(1, batch.max_blocks_per_sequence));
+  for (int32_t s : batch.sequence_of_token) {
+    if (s < 0 || static_cast<size_t>(s) >= seen.size() || seen[s]) return false;
+    seen[s] = true;
+  }
+  return true;
 }
 
 absl::Status DecodeGraphs::Run(const ForwardBatch& batch, const void* kv, int32_t block_size,
                                cudaStream_t stream, ScratchBytesFn scratch_bytes, EnqueueFn enqueue,
                                float** logits) {
-  if (!Accepts(batch)) return absl::InvalidArgumentError("not a batch for a decode graph");
+  // The caller checked Accepts; only what keeps Stage in bounds is rechecked.
+  const int64_t t = batch.num_tokens();
+  if (t == 0 || t > max_tokens_ || static_cast<int64_t>(batch.logit_indices.size()) > t) {
+    return absl::InvalidArgumentError("not a batch for a decode graph");
+  }
   if (kv != kv_) {
     Clear();
     kv_ = kv;
@@ -207,9 +214,9 @@ absl::Status DecodeGraphs::Stage(const ForwardBatch& batch, const Graph& graph,
   // Token i's table becomes row i, `width` wide: its context fits in
   // `width` blocks (the bucket is at least the longest context).
   std::fill(tables, tables + tokens * width, 0);
+  const int32_t n = std::min(width, batch.max_blocks_per_sequence);
   for (int64_t i = 0; i < t; ++i) {
     const int64_t row = batch.sequence_of_token[i];
-    const int32_t n = std::min(width, batch.max_blocks_per_sequence);
     std::memcpy(tables + i * width, batch.block_tables.data() + row * batch.max_blocks_per_sequence,
                 n * sizeof(int32_t));
   }

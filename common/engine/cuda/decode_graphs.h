@@ -60,7 +60,7 @@ class DecodeGraphs {
   // and the caller runs steps eagerly); OK before.
   const absl::Status& broken() const { return broken_; }
 
-  // Runs `batch` on `stream` as its bucket's graph, capturing it first if
+  // Runs `batch` (for which Accepts holds) on `stream` as its bucket's graph, capturing it first if
   // needed (after one eager run of `enqueue` on the same inputs, which
   // loads kernels and sets up cuBLAS outside the capture; the step's KV
   // writes are idempotent). `kv` identifies the KV memory the graphs write

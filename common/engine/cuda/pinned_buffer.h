@@ -5,6 +5,7 @@
 #define WEFT_COMMON_ENGINE_CUDA_PINNED_BUFFER_H_
 
 #include <cstddef>
+#include <memory>
 
 #include "absl/status/statusor.h"
 
@@ -17,21 +18,18 @@ class PinnedBuffer {
   // driver cannot lock that much.
   static absl::StatusOr<PinnedBuffer> Allocate(size_t bytes);
 
-  PinnedBuffer(PinnedBuffer&& other) noexcept;
-  PinnedBuffer& operator=(PinnedBuffer&& other) noexcept;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  ~PinnedBuffer();
-
-  void* data() const { return data_; }
+  void* data() const { return data_.get(); }
   template <typename T>
   T* as() const {
-    return static_cast<T*>(data_);
+    return static_cast<T*>(data_.get());
   }
-  size_t bytes() const { return bytes_; }
+  size_t bytes() const { return data_ != nullptr ? bytes_ : 0; }
 
  private:
-  void* data_ = nullptr;
+  struct FreeHost {
+    void operator()(void* p) const;
+  };
+  std::unique_ptr<void, FreeHost> data_;  // move-only through unique_ptr
   size_t bytes_ = 0;
 };
 
