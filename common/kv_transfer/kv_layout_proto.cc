@@ -9,7 +9,8 @@ weft::v1::KvBlockLayout LayoutProto(const engine::KvLayout& layout, int32_t bloc
   out.set_num_kv_heads(static_cast<uint32_t>(layout.num_kv_heads));
   out.set_head_dim(static_cast<uint32_t>(layout.head_dim));
   out.set_value_head_dim(layout.latent ? 0u : static_cast<uint32_t>(layout.v_head_dim));
-  out.set_dtype(weft::v1::KV_DTYPE_FP32);
+  out.set_dtype(layout.element == engine::KvElement::kBf16 ? weft::v1::KV_DTYPE_BF16
+                                                           : weft::v1::KV_DTYPE_FP32);
   out.set_bytes_per_block(static_cast<uint64_t>(layout.BytesPerToken()) * block_size);
   return out;
 }

@@ -41,6 +41,29 @@ __device__ __forceinline__ float BlockSum(float v, float* scratch) {
   return WarpSum(v);
 }
 
+// Max over the block, as BlockSum (inputs >= 0: the idle lanes read 0).
+__device__ __forceinline__ float BlockMaxNonNegative(float v, float* scratch) {
+  const int lane = threadIdx.x % kWarpSize;
+  const int warp = threadIdx.x / kWarpSize;
+  v = WarpMax(v);
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  const int warps = blockDim.x / kWarpSize;
+  v = lane < warps ? scratch[lane] : 0.0f;
+  return WarpMax(v);
+}
+
+// Symmetric INT8 quantization of a row whose max |x| is `max_abs`: scale =
+// max_abs / 127 (1 for an all-zero row), q = round-half-even(x * (1 /
+// scale)) clamped to [-127, 127] (the CPU's QuantizeRow, IEEE-rounded).
+__device__ __forceinline__ float Int8Scale(float max_abs) {
+  return max_abs > 0.0f ? __fdiv_rn(max_abs, 127.0f) : 1.0f;
+}
+__device__ __forceinline__ int8_t QuantizeInt8(float x, float inv_scale) {
+  return static_cast<int8_t>(fminf(fmaxf(rintf(__fmul_rn(x, inv_scale)), -127.0f), 127.0f));
+}
+
 // Eight bf16 values as one 16-byte load/store.
 struct alignas(16) Bf16x8 {
   __nv_bfloat162 h[4];

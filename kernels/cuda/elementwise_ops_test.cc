@@ -19,6 +19,7 @@
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/activation.h"
+#include "kernels/cpu/int8_linear.h"
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cuda/activation.h"
@@ -226,6 +227,67 @@ TEST_F(ElementwiseOpsTest, AddRmsNormMatchesCpu) {
     }
     CheckAddRmsNorm(3, dim, false, stream_);
   }
+}
+
+// The INT8 output of AddRmsNorm against the CPU's per-token quantization of
+// the CPU's normalized rows: the float32 products may differ in their last
+// bits (operation order), so a value on a rounding boundary may land one
+// step away; scales agree to float rounding.
+void CheckAddRmsNormInt8(int64_t rows, int32_t dim, int32_t offset, cudaStream_t stream) {
+  SCOPED_TRACE(::testing::Message()
+               << "INT8 output, rows " << rows << " dim " << dim << " offset " << offset);
+  const float eps = 1e-6f;
+  const std::vector<float> x = Random(rows * dim + offset, 500 + dim + rows);
+  const std::vector<float> add = Random(rows * dim + offset, 600 + dim + rows, 0.5f);
+  const std::vector<float> w = RoundBf16(Random(dim, 700 + dim, 0.5f));
+  DeviceArray<float> d_x(x), d_add(add), d_scales(rows);
+  DeviceArray<__nv_bfloat16> d_w(ToBf16(w)), d_out(rows * dim);
+  DeviceArray<int8_t> d_q(rows * dim + offset);
+  AddRmsNormParams p{
+      d_x.get() + offset, d_add.get() + offset, d_w.get(), d_out.get(), rows, dim, eps};
+  p.q = d_q.get() + offset;
+  p.q_scales = d_scales.get();
+  ASSERT_CUDA_OK(LaunchAddRmsNorm(p, stream));
+  std::vector<float> residual(x.begin() + offset, x.end()), want(rows * dim);
+  cpu::AddRmsNorm(residual.data(), add.data() + offset, w.data(), rows, dim, eps, want.data());
+  std::vector<int8_t> want_q(rows * dim);
+  std::vector<float> want_scales(rows);
+  cpu::QuantizeActivationsPerToken(want.data(), rows, dim, want_q.data(), want_scales.data());
+  const std::vector<float> scales = d_scales.Download();
+  const std::vector<int8_t> q = d_q.Download();
+  for (int64_t r = 0; r < rows; ++r) {
+    EXPECT_NEAR(scales[r], want_scales[r], 1e-6f * want_scales[r]) << "row " << r;
+  }
+  int64_t off_by_one = 0;
+  for (int64_t i = 0; i < rows * dim; ++i) {
+    const int diff = std::abs(int{q[offset + i]} - int{want_q[i]});
+    ASSERT_LE(diff, 1) << "element " << i;
+    off_by_one += diff;
+  }
+  EXPECT_LE(off_by_one, std::max<int64_t>(2, rows * dim / 200));
+  // The bf16 output is the same as without quantization.
+  EXPECT_LE(MaxBf16Ulps(ToFloat(d_out.Download()), want), 1.0);
+}
+
+TEST_F(ElementwiseOpsTest, AddRmsNormQuantizesToInt8) {
+  // Warp kernel (128, 2048 is the block kernel's), block kernel, scalar
+  // kernel (odd dim, misaligned rows).
+  for (int32_t dim : {128, 1024, 2048, 7168, 99}) {
+    for (int64_t rows : {1, 7, 64}) CheckAddRmsNormInt8(rows, dim, 0, stream_);
+  }
+  CheckAddRmsNormInt8(5, 256, 1, stream_);
+  // An all-zero row gets scale 1 and zeros.
+  DeviceArray<float> d_x(std::vector<float>(64, 0.0f)), d_scales(1);
+  DeviceArray<__nv_bfloat16> d_w(ToBf16(std::vector<float>(64, 1.0f))), d_out(64);
+  DeviceArray<int8_t> d_q(std::vector<int8_t>(64, 5));
+  AddRmsNormParams p{d_x.get(), nullptr, d_w.get(), d_out.get(), 1, 64, 1e-6f};
+  p.q = d_q.get();
+  p.q_scales = d_scales.get();
+  ASSERT_CUDA_OK(LaunchAddRmsNorm(p, stream_));
+  EXPECT_EQ(d_scales.Download()[0], 1.0f);
+  EXPECT_EQ(d_q.Download(), std::vector<int8_t>(64, 0));
+  p.q_scales = nullptr;  // one of the pair
+  EXPECT_EQ(LaunchAddRmsNorm(p, stream_), cudaErrorInvalidValue);
 }
 
 TEST_F(ElementwiseOpsTest, AddRmsNormMisalignedFallsBack) {

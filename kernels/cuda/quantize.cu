@@ -27,13 +27,12 @@ __global__ void __launch_bounds__(kThreads)
   m = 0.0f;
 #pragma unroll
   for (int w = 0; w < kThreads / kWarpSize; ++w) m = fmaxf(m, warp_max[w]);
-  const float scale = m > 0.0f ? __fdiv_rn(m, 127.0f) : 1.0f;
+  const float scale = Int8Scale(m);
   const float inv = __fdiv_rn(1.0f, scale);
   if (threadIdx.x == 0) scales[row] = scale;
   int8_t* out = q + row * ldq;
   for (int32_t i = threadIdx.x; i < cols; i += kThreads) {
-    const float v = rintf(__fmul_rn(__bfloat162float(in[i]), inv));
-    out[i] = static_cast<int8_t>(fminf(fmaxf(v, -127.0f), 127.0f));
+    out[i] = QuantizeInt8(__bfloat162float(in[i]), inv);
   }
 }
 

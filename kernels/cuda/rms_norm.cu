@@ -21,7 +21,7 @@ cudaError_t LaunchAddRmsNormWarp(const AddRmsNormParams& p, cudaStream_t stream)
   constexpr int kRowsPerBlock = kBlockThreads / device::kWarpSize;
   const int64_t blocks = (p.rows + kRowsPerBlock - 1) / kRowsPerBlock;
   device::AddRmsNormWarpKernel<kItems><<<static_cast<unsigned>(blocks), kBlockThreads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.rows, p.dim, p.eps);
+      p.residual, p.add, p.weight, p.out, p.rows, p.dim, p.eps, p.q, p.q_scales);
   return cudaGetLastError();
 }
 
@@ -30,7 +30,7 @@ cudaError_t LaunchAddRmsNormWarp(const AddRmsNormParams& p, cudaStream_t stream)
 template <int kItems>
 cudaError_t LaunchAddRmsNormBlock(const AddRmsNormParams& p, int threads, cudaStream_t stream) {
   device::AddRmsNormBlockKernel<kItems><<<static_cast<unsigned>(p.rows), threads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.dim, p.eps);
+      p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales);
   return cudaGetLastError();
 }
 
@@ -51,12 +51,13 @@ cudaError_t LaunchRmsNormBf16Vec(const RmsNormBf16Params& p, int64_t rows, cudaS
 cudaError_t LaunchAddRmsNorm(const AddRmsNormParams& p, cudaStream_t stream) {
   if (p.rows < 0 || p.rows > kMaxBlocks || p.dim <= 0) return cudaErrorInvalidValue;
   if (p.rows == 0) return cudaSuccess;
-  if (p.residual == nullptr || p.weight == nullptr || p.out == nullptr) {
+  if (p.residual == nullptr || p.weight == nullptr || p.out == nullptr ||
+      (p.q == nullptr) != (p.q_scales == nullptr)) {
     return cudaErrorInvalidValue;
   }
   const bool vec = p.dim % 4 == 0 && Aligned(p.residual, 16) &&
                    (p.add == nullptr || Aligned(p.add, 16)) && Aligned(p.weight, 8) &&
-                   Aligned(p.out, 8);
+                   Aligned(p.out, 8) && (p.q == nullptr || Aligned(p.q, 4));
   const int32_t vecs = p.dim / 4;
   if (vec && vecs <= 8 * device::kWarpSize) {
     if (vecs <= 1 * device::kWarpSize) return LaunchAddRmsNormWarp<1>(p, stream);
@@ -77,7 +78,7 @@ cudaError_t LaunchAddRmsNorm(const AddRmsNormParams& p, cudaStream_t stream) {
   }
   const int threads = std::clamp(RoundUp32(p.dim / 4), device::kWarpSize, 1024);
   device::AddRmsNormScalarKernel<<<static_cast<unsigned>(p.rows), threads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.dim, p.eps);
+      p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales);
   return cudaGetLastError();
 }
 

@@ -3,7 +3,8 @@
 // division and square root) and forms x * scale * weight in float32, rounded
 // to bf16 once.
 //
-// AddRmsNorm (float32 residual rows, bf16 output):
+// AddRmsNorm (float32 residual rows, bf16 output, optionally also INT8
+// per-token quantized from the float32 products):
 //   - AddRmsNormWarpKernel: a warp per row (dim <= 1024), the row held in
 //     registers as float4 vectors;
 //   - AddRmsNormBlockKernel: a block per row (dim <= 32768), likewise;
@@ -49,13 +50,13 @@ __device__ __forceinline__ float GroupSum(float v) {
 // the float4 vectors tid + k * nthreads, k < kItems (vecs = dim / 4 of
 // them). kWarpPerRow: the row's threads are one warp (warp reduction),
 // else the whole block (block reduction through `scratch`).
+// With q != null, the normalized float32 values are also quantized to INT8
+// with the row's scale stored at *q_scale (QuantizeInt8's rule).
 template <int kItems, bool kWarpPerRow>
-__device__ __forceinline__ void AddRmsNormRowVec4(float* __restrict__ x,
-                                                  const float* __restrict__ add,
-                                                  const __nv_bfloat16* __restrict__ weight,
-                                                  __nv_bfloat16* __restrict__ out, int32_t dim,
-                                                  float eps, int tid, int nthreads,
-                                                  float* scratch) {
+__device__ __forceinline__ void AddRmsNormRowVec4(
+    float* __restrict__ x, const float* __restrict__ add, const __nv_bfloat16* __restrict__ weight,
+    __nv_bfloat16* __restrict__ out, int32_t dim, float eps, int8_t* __restrict__ q,
+    float* __restrict__ q_scale, int tid, int nthreads, float* scratch) {
   const int32_t vecs = dim / 4;
   float4* x4 = reinterpret_cast<float4*>(x);
   float4 v[kItems];
@@ -80,6 +81,7 @@ __device__ __forceinline__ void AddRmsNormRowVec4(float* __restrict__ x,
   const float scale = RmsScale(sum, dim, eps);
   const Bf16x4* w4 = reinterpret_cast<const Bf16x4*>(weight);
   Bf16x4* o4 = reinterpret_cast<Bf16x4*>(out);
+  float max_abs = 0.0f;
 #pragma unroll
   for (int k = 0; k < kItems; ++k) {
     const int32_t i = tid + k * nthreads;
@@ -87,10 +89,28 @@ __device__ __forceinline__ void AddRmsNormRowVec4(float* __restrict__ x,
       const Bf16x4 w = w4[i];
       const float2 w01 = __bfloat1622float2(w.h[0]);
       const float2 w23 = __bfloat1622float2(w.h[1]);
+      v[k] = make_float4(v[k].x * scale * w01.x, v[k].y * scale * w01.y, v[k].z * scale * w23.x,
+                         v[k].w * scale * w23.y);
       Bf16x4 o;
-      o.h[0] = __floats2bfloat162_rn(v[k].x * scale * w01.x, v[k].y * scale * w01.y);
-      o.h[1] = __floats2bfloat162_rn(v[k].z * scale * w23.x, v[k].w * scale * w23.y);
+      o.h[0] = __floats2bfloat162_rn(v[k].x, v[k].y);
+      o.h[1] = __floats2bfloat162_rn(v[k].z, v[k].w);
       o4[i] = o;
+      max_abs = fmaxf(
+          max_abs, fmaxf(fmaxf(fabsf(v[k].x), fabsf(v[k].y)), fmaxf(fabsf(v[k].z), fabsf(v[k].w))));
+    }
+  }
+  if (q == nullptr) return;  // uniform over the row's threads
+  max_abs = kWarpPerRow ? WarpMax(max_abs) : BlockMaxNonNegative(max_abs, scratch);
+  const float q_scale_value = Int8Scale(max_abs);
+  const float inv = __fdiv_rn(1.0f, q_scale_value);
+  if (tid == 0) *q_scale = q_scale_value;
+  char4* q4 = reinterpret_cast<char4*>(q);
+#pragma unroll
+  for (int k = 0; k < kItems; ++k) {
+    const int32_t i = tid + k * nthreads;
+    if (i < vecs) {
+      q4[i] = make_char4(QuantizeInt8(v[k].x, inv), QuantizeInt8(v[k].y, inv),
+                         QuantizeInt8(v[k].z, inv), QuantizeInt8(v[k].w, inv));
     }
   }
 }
@@ -102,12 +122,14 @@ template <int kItems>
 __global__ void __launch_bounds__(256)
     AddRmsNormWarpKernel(float* __restrict__ residual, const float* __restrict__ add,
                          const __nv_bfloat16* __restrict__ weight, __nv_bfloat16* __restrict__ out,
-                         int64_t rows, int32_t dim, float eps) {
+                         int64_t rows, int32_t dim, float eps, int8_t* __restrict__ q,
+                         float* __restrict__ q_scales) {
   const int64_t row = blockIdx.x * int64_t{blockDim.x / kWarpSize} + threadIdx.x / kWarpSize;
   if (row >= rows) return;  // uniform over the warp
-  AddRmsNormRowVec4<kItems, true>(residual + row * dim, add != nullptr ? add + row * dim : nullptr,
-                                  weight, out + row * dim, dim, eps, threadIdx.x % kWarpSize,
-                                  kWarpSize, nullptr);
+  AddRmsNormRowVec4<kItems, true>(
+      residual + row * dim, add != nullptr ? add + row * dim : nullptr, weight, out + row * dim,
+      dim, eps, q != nullptr ? q + row * dim : nullptr, q != nullptr ? q_scales + row : nullptr,
+      threadIdx.x % kWarpSize, kWarpSize, nullptr);
 }
 
 // A block per row (blockIdx.x), blockDim.x * kItems * 4 >= dim, blockDim.x
@@ -116,12 +138,14 @@ template <int kItems>
 __global__ void __launch_bounds__(1024)
     AddRmsNormBlockKernel(float* __restrict__ residual, const float* __restrict__ add,
                           const __nv_bfloat16* __restrict__ weight, __nv_bfloat16* __restrict__ out,
-                          int32_t dim, float eps) {
+                          int32_t dim, float eps, int8_t* __restrict__ q,
+                          float* __restrict__ q_scales) {
   __shared__ float scratch[kWarpSize];
   const int64_t row = blockIdx.x;
-  AddRmsNormRowVec4<kItems, false>(residual + row * dim, add != nullptr ? add + row * dim : nullptr,
-                                   weight, out + row * dim, dim, eps, threadIdx.x, blockDim.x,
-                                   scratch);
+  AddRmsNormRowVec4<kItems, false>(
+      residual + row * dim, add != nullptr ? add + row * dim : nullptr, weight, out + row * dim,
+      dim, eps, q != nullptr ? q + row * dim : nullptr, q != nullptr ? q_scales + row : nullptr,
+      threadIdx.x, blockDim.x, scratch);
 }
 
 // A block per row (blockIdx.x), any dim and alignment: the first pass adds
@@ -130,7 +154,8 @@ __global__ void __launch_bounds__(1024)
 __global__ void __launch_bounds__(1024)
     AddRmsNormScalarKernel(float* __restrict__ residual, const float* __restrict__ add,
                            const __nv_bfloat16* __restrict__ weight,
-                           __nv_bfloat16* __restrict__ out, int32_t dim, float eps) {
+                           __nv_bfloat16* __restrict__ out, int32_t dim, float eps,
+                           int8_t* __restrict__ q, float* __restrict__ q_scales) {
   __shared__ float scratch[kWarpSize];
   const int64_t row = blockIdx.x;
   float* x = residual + row * dim;
@@ -147,8 +172,20 @@ __global__ void __launch_bounds__(1024)
   sum = BlockSum(sum, scratch);
   const float scale = RmsScale(sum, dim, eps);
   __nv_bfloat16* o = out + row * dim;
+  float max_abs = 0.0f;
   for (int32_t i = threadIdx.x; i < dim; i += blockDim.x) {
-    o[i] = __float2bfloat16_rn(x[i] * scale * __bfloat162float(weight[i]));
+    const float y = x[i] * scale * __bfloat162float(weight[i]);
+    o[i] = __float2bfloat16_rn(y);
+    max_abs = fmaxf(max_abs, fabsf(y));
+  }
+  if (q == nullptr) return;
+  // Third pass: the same products again, quantized.
+  const float q_scale = Int8Scale(BlockMaxNonNegative(max_abs, scratch));
+  const float inv = __fdiv_rn(1.0f, q_scale);
+  if (threadIdx.x == 0) q_scales[row] = q_scale;
+  int8_t* q_row = q + row * dim;
+  for (int32_t i = threadIdx.x; i < dim; i += blockDim.x) {
+    q_row[i] = QuantizeInt8(x[i] * scale * __bfloat162float(weight[i]), inv);
   }
 }
 

@@ -19,11 +19,18 @@ struct AddRmsNormParams {
   int64_t rows = 0;
   int32_t dim = 0;
   float eps = 1e-6f;
+  // Optional (both or neither): the normalized row also quantized to INT8
+  // for the W8A8 GEMMs that read it, per token (quantize.h's rule, applied
+  // to the float32 products before their bf16 rounding): q [rows, dim],
+  // q_scales [rows].
+  int8_t* q = nullptr;
+  float* q_scales = nullptr;
 };
 
 // residual += add (if any); out = bf16(residual * rsqrt(mean(residual^2) + eps)
 // * weight), the product taken in float32. rows == 0 is a no-op. add, if
-// any, must not overlap residual.
+// any, must not overlap residual. cudaErrorInvalidValue for null pointers
+// or only one of q and q_scales.
 cudaError_t LaunchAddRmsNorm(const AddRmsNormParams& params, cudaStream_t stream);
 
 struct RmsNormBf16Params {

@@ -208,6 +208,9 @@ size_t CudaDecoderModel::StepScratchBytes(const StepShape& shape, int64_t logit_
   }
   return layer_bytes + ScratchArena::Bytes(t * hidden, sizeof(float)) +
          ScratchArena::Bytes(t * hidden, sizeof(__nv_bfloat16)) +
+         (w_.int8 ? ScratchArena::Bytes(t * hidden, sizeof(int8_t)) +
+                        ScratchArena::Bytes(t, sizeof(float))
+                  : 0) +
          ScratchArena::Bytes(m * hidden, sizeof(float)) +
          ScratchArena::Bytes(m * hidden, sizeof(__nv_bfloat16)) +
          ScratchArena::Bytes(m * config_.vocab_size, sizeof(float));
@@ -233,7 +236,7 @@ absl::Status CudaDecoderModel::EnqueueStep(const ForwardBatch& batch, KvMemory& 
   };
   if (graphs_.Accepts(batch)) {
     const absl::Status graphed =
-        graphs_.Run(batch, kv, kv->block_size(), stream_, scratch_bytes, enqueue, logits);
+        graphs_.Run(batch, kv->id(), kv->block_size(), stream_, scratch_bytes, enqueue, logits);
     if (graphed.ok()) return scratch_.Reserve(extra_bytes);
     if (graphs_.broken().ok()) return graphed;
     // Capture failed: this model runs every step eagerly from now on.
@@ -283,6 +286,15 @@ absl::Status CudaDecoderModel::EnqueueLayers(const DeviceBatch& in, const CudaKv
   step.max_blocks_per_sequence = in.max_blocks_per_sequence;
   float* residual = scratch.Take<float>(t * hidden);
   auto* h = scratch.Take<__nv_bfloat16>(t * hidden);
+  CudaActivations normed;
+  normed.bf16 = h;
+  k::AddRmsNormParams norm;
+  if (w_.int8) {
+    norm.q = scratch.Take<int8_t>(t * hidden);
+    norm.q_scales = scratch.Take<float>(t);
+    normed.q = norm.q;
+    normed.q_scales = norm.q_scales;
+  }
   float* rows = scratch.Take<float>(m * hidden);
   auto* rows_bf16 = scratch.Take<__nv_bfloat16>(m * hidden);
   float* out = scratch.Take<float>(m * vocab);
@@ -296,7 +308,6 @@ absl::Status CudaDecoderModel::EnqueueLayers(const DeviceBatch& in, const CudaKv
   embed.out = residual;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchEmbedding(embed, stream_), "embedding");
 
-  k::AddRmsNormParams norm;
   norm.residual = residual;
   norm.out = h;
   norm.rows = t;
@@ -307,10 +318,10 @@ absl::Status CudaDecoderModel::EnqueueLayers(const DeviceBatch& in, const CudaKv
     norm.weight = layer.input_norm.as<__nv_bfloat16>();
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchAddRmsNorm(norm, stream_), "input norm");
     WEFT_RETURN_IF_ERROR(
-        layer.attention->Forward(step, h, kv.Layer(static_cast<int32_t>(l)), residual));
+        layer.attention->Forward(step, normed, kv.Layer(static_cast<int32_t>(l)), residual));
     norm.weight = layer.post_attn_norm.as<__nv_bfloat16>();
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchAddRmsNorm(norm, stream_), "post-attention norm");
-    WEFT_RETURN_IF_ERROR(layer.feed_forward->Forward(step, h, residual));
+    WEFT_RETURN_IF_ERROR(layer.feed_forward->Forward(step, normed, residual));
   }
 
   if (m > 0) {
@@ -323,6 +334,8 @@ absl::Status CudaDecoderModel::EnqueueLayers(const DeviceBatch& in, const CudaKv
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGatherRows(gather, stream_), "logit rows");
     norm.residual = rows;
     norm.out = rows_bf16;
+    norm.q = nullptr;  // the LM head is bf16
+    norm.q_scales = nullptr;
     norm.rows = m;
     norm.weight = w_.norm.as<__nv_bfloat16>();
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchAddRmsNorm(norm, stream_), "final norm");

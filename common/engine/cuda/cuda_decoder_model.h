@@ -40,6 +40,9 @@ struct CudaDecoderWeights {
   DeviceBuffer lm_head;   // bf16 [vocab, hidden]; empty when tied to embed
   DeviceBuffer inv_freq;  // float32 RoPE inverse frequencies, read by the attention layers
   std::vector<CudaDecoderLayer> layers;
+  // The layers' projections are INT8 W8A8: the pre-norms also quantize
+  // their output per token (fused into the norm kernel).
+  bool int8 = false;
 };
 
 class CudaDecoderModel final : public CausalLm {

@@ -1,9 +1,11 @@
 #include "common/engine/cuda/cuda_feed_forward.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "common/engine/cuda/cuda_linear.h"
 #include "common/engine/cuda/cuda_status.h"
-#include "kernels/cuda/activation.h"
+#include "common/status/status_macros.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/grouped_gemm.h"
 #include "kernels/cuda/moe_combine.h"
@@ -14,48 +16,51 @@ namespace weft::engine::gpu {
 
 namespace k = kernels::gpu;
 
-size_t CudaDenseMlp::ScratchBytes(const StepShape& s) const {
-  return ScratchArena::Bytes(s.tokens * 2 * w_.inter, sizeof(__nv_bfloat16)) +
-         ScratchArena::Bytes(s.tokens * w_.inter, sizeof(__nv_bfloat16));
+namespace {
+
+// A layer's experts as grouped GEMM operands: x (its INT8 copy for INT8
+// weights) times each expert's [n, k] slice of w.
+k::GroupedGemmParams Experts(const DeviceLinearWeight& w, int32_t num_experts,
+                             const CudaActivations& x, const int32_t* offsets, int64_t pairs) {
+  k::GroupedGemmParams p;
+  p.lda = w.k;
+  p.w = w.values.data();
+  p.expert_offsets = offsets;
+  p.num_experts = num_experts;
+  p.max_rows = pairs;
+  p.n = static_cast<int32_t>(w.rows / num_experts);
+  p.k = static_cast<int32_t>(w.k);
+  if (w.int8()) {
+    p.x = x.q;
+    p.operands = k::GemmOperands::kInt8;
+    p.x_scales = x.q_scales;
+    p.w_scales = w.scales.as<float>();
+  } else {
+    p.x = x.bf16;
+  }
+  return p;
 }
 
-absl::Status CudaDenseMlp::Forward(const CudaStep& step, const __nv_bfloat16* h,
+}  // namespace
+
+size_t CudaDenseMlp::ScratchBytes(const StepShape& s) const {
+  return ScratchArena::Bytes(s.tokens * w_.inter, sizeof(__nv_bfloat16)) +
+         std::max(GatedUpScratchBytes(s.tokens, w_.gate_up),
+                  QuantizeScratchBytes(s.tokens, w_.inter, w_.down.int8()));
+}
+
+absl::Status CudaDenseMlp::Forward(const CudaStep& step, const CudaActivations& h,
                                    float* residual) const {
   const int64_t t = step.shape.tokens;
   const size_t mark = step.scratch->Mark();
-  auto* gate_up = step.scratch->Take<__nv_bfloat16>(t * 2 * w_.inter);
   auto* act = step.scratch->Take<__nv_bfloat16>(t * w_.inter);
-
-  k::GemmParams up;
-  up.x = h;
-  up.ldx = w_.hidden;
-  up.w = w_.gate_up.as<__nv_bfloat16>();
-  up.y = gate_up;
-  up.ldy = 2 * w_.inter;
-  up.m = t;
-  up.n = 2 * w_.inter;
-  up.k = w_.hidden;
-  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, up, step.stream), "gate_up projection");
-
-  k::SiluAndMulParams silu;
-  silu.gate_up = gate_up;
-  silu.out = act;
-  silu.rows = t;
-  silu.inter = static_cast<int32_t>(w_.inter);
-  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchSiluAndMul(silu, step.stream), "silu_and_mul");
-
-  k::GemmParams down;
-  down.x = act;
-  down.ldx = w_.inter;
-  down.w = w_.down.as<__nv_bfloat16>();
-  down.y = residual;
-  down.ldy = w_.hidden;
-  down.output = k::GemmOutput::kFloat32;
-  down.m = t;
-  down.n = w_.hidden;
-  down.k = w_.inter;
-  down.beta = 1.0f;
-  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, down, step.stream), "down projection");
+  WEFT_RETURN_IF_ERROR(RunGatedUp(step, h, t, w_.gate_up, act));
+  WEFT_ASSIGN_OR_RETURN(const CudaActivations down_in,
+                        QuantizeRows(step, act, t, w_.inter, w_.down.int8()));
+  LinearOutput out;
+  out.accumulate = residual;
+  WEFT_RETURN_IF_ERROR(
+      RunLinear(step, down_in, t, w_.down, DeviceBuffer(), out, "down projection"));
   step.scratch->Release(mark);
   return absl::OkStatus();
 }
@@ -76,12 +81,13 @@ size_t CudaMoeBlock::ScratchBytes(const StepShape& s) const {
                  ScratchArena::Bytes(
                      static_cast<int64_t>(k::MoePermuteWorkspaceBytes(w_.num_experts, pairs)), 1) +
                  ScratchArena::Bytes(pairs * w_.inter, sizeof(__nv_bfloat16)) +  // act
+                 QuantizeScratchBytes(pairs, w_.inter, w_.down.int8()) +
                  ScratchArena::Bytes(pairs * w_.hidden, sizeof(__nv_bfloat16));  // expert out
   if (shared_.has_value()) bytes += shared_->ScratchBytes(s);
   return bytes;
 }
 
-absl::Status CudaMoeBlock::Forward(const CudaStep& step, const __nv_bfloat16* h,
+absl::Status CudaMoeBlock::Forward(const CudaStep& step, const CudaActivations& h,
                                    float* residual) const {
   const int64_t t = step.shape.tokens;
   const int32_t top_k = routing_.top_k;
@@ -97,9 +103,10 @@ absl::Status CudaMoeBlock::Forward(const CudaStep& step, const __nv_bfloat16* h,
   void* permute_workspace = step.scratch->Take<char>(static_cast<int64_t>(permute_bytes));
   auto* act = step.scratch->Take<__nv_bfloat16>(pairs * w_.inter);
   auto* expert_out = step.scratch->Take<__nv_bfloat16>(pairs * w_.hidden);
+  // (the INT8 copy of act, if any, is taken after these)
 
   k::GemmParams router;
-  router.x = h;
+  router.x = h.bf16;
   router.ldx = w_.hidden;
   router.w = w_.router.as<__nv_bfloat16>();
   router.y = logits;
@@ -138,29 +145,15 @@ absl::Status CudaMoeBlock::Forward(const CudaStep& step, const __nv_bfloat16* h,
   permute.workspace_bytes = permute_bytes;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchMoePermute(permute, step.stream), "MoE permute");
 
-  k::GroupedGemmParams up;
-  up.x = h;
-  up.lda = w_.hidden;
+  k::GroupedGemmParams up = Experts(w_.gate_up, w_.num_experts, h, offsets, pairs);
   up.a_rows = row_token;
-  up.w = w_.gate_up.as<__nv_bfloat16>();
-  up.expert_offsets = offsets;
-  up.num_experts = w_.num_experts;
-  up.max_rows = pairs;
-  up.n = static_cast<int32_t>(2 * w_.inter);
-  up.k = static_cast<int32_t>(w_.hidden);
   up.silu_and_mul = true;
   up.out = act;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGroupedGemm(up, step.stream), "expert gate_up");
 
-  k::GroupedGemmParams down;
-  down.x = act;
-  down.lda = w_.inter;
-  down.w = w_.down.as<__nv_bfloat16>();
-  down.expert_offsets = offsets;
-  down.num_experts = w_.num_experts;
-  down.max_rows = pairs;
-  down.n = static_cast<int32_t>(w_.hidden);
-  down.k = static_cast<int32_t>(w_.inter);
+  WEFT_ASSIGN_OR_RETURN(const CudaActivations down_in,
+                        QuantizeRows(step, act, pairs, w_.inter, w_.down.int8()));
+  k::GroupedGemmParams down = Experts(w_.down, w_.num_experts, down_in, offsets, pairs);
   down.out = expert_out;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGroupedGemm(down, step.stream), "expert down");
 

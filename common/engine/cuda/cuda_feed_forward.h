@@ -3,6 +3,7 @@
 // DeepSeek-V3's grouped sigmoid routing, plus shared experts) run as
 // route -> group by expert -> grouped GEMMs (SiLU-and-multiply fused) ->
 // weighted combine into the residual, without a host synchronization.
+// Projections (not the router) in bf16 or INT8 W8A8.
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_FEED_FORWARD_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_FEED_FORWARD_H_
 
@@ -11,12 +12,13 @@
 
 #include "common/engine/cuda/cuda_layers.h"
 #include "common/engine/cuda/device_buffer.h"
+#include "common/engine/cuda/device_linear_weight.h"
 
 namespace weft::engine::gpu {
 
 struct CudaMlpWeights {
-  DeviceBuffer gate_up;  // bf16 [2 * inter, hidden]: gate rows, then up rows
-  DeviceBuffer down;     // bf16 [hidden, inter]
+  DeviceLinearWeight gate_up;  // [2 * inter, hidden]: gate rows, then up rows
+  DeviceLinearWeight down;     // [hidden, inter]
   int64_t hidden = 0;
   int64_t inter = 0;
 };
@@ -25,7 +27,7 @@ class CudaDenseMlp final : public CudaFeedForwardLayer {
  public:
   explicit CudaDenseMlp(CudaMlpWeights weights) : w_(std::move(weights)) {}
   size_t ScratchBytes(const StepShape& shape) const override;
-  absl::Status Forward(const CudaStep& step, const __nv_bfloat16* h,
+  absl::Status Forward(const CudaStep& step, const CudaActivations& h,
                        float* residual) const override;
 
  private:
@@ -43,9 +45,9 @@ struct CudaMoeRouting {
 };
 
 struct CudaMoeWeights {
-  DeviceBuffer router;   // bf16 [experts, hidden]
-  DeviceBuffer gate_up;  // bf16 [experts, 2 * inter, hidden]
-  DeviceBuffer down;     // bf16 [experts, hidden, inter]
+  DeviceBuffer router;         // bf16 [experts, hidden]
+  DeviceLinearWeight gate_up;  // [experts, 2 * inter, hidden]
+  DeviceLinearWeight down;     // [experts, hidden, inter]
   int32_t num_experts = 0;
   int64_t hidden = 0;
   int64_t inter = 0;
@@ -56,7 +58,7 @@ class CudaMoeBlock final : public CudaFeedForwardLayer {
  public:
   CudaMoeBlock(CudaMoeWeights weights, CudaMoeRouting routing);
   size_t ScratchBytes(const StepShape& shape) const override;
-  absl::Status Forward(const CudaStep& step, const __nv_bfloat16* h,
+  absl::Status Forward(const CudaStep& step, const CudaActivations& h,
                        float* residual) const override;
 
  private:

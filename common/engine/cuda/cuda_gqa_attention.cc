@@ -2,8 +2,9 @@
 
 #include <cmath>
 
+#include "common/engine/cuda/cuda_linear.h"
 #include "common/engine/cuda/cuda_status.h"
-#include "kernels/cuda/gemm.h"
+#include "common/status/status_macros.h"
 #include "kernels/cuda/rms_norm.h"
 #include "kernels/cuda/rope.h"
 
@@ -12,37 +13,31 @@ namespace weft::engine::gpu {
 namespace k = kernels::gpu;
 
 size_t CudaGqaAttention::ScratchBytes(const StepShape& s) const {
-  const int64_t attn = s.tokens * shape_.num_heads * shape_.head_dim;
+  const int64_t attn_width = int64_t{shape_.num_heads} * shape_.head_dim;
   return ScratchArena::Bytes(s.tokens * QkvWidth(), sizeof(__nv_bfloat16)) +
-         ScratchArena::Bytes(attn, sizeof(__nv_bfloat16)) +
+         ScratchArena::Bytes(s.tokens * attn_width, sizeof(__nv_bfloat16)) +
+         QuantizeScratchBytes(s.tokens, attn_width, w_.o.int8()) +
          ScratchArena::Bytes(static_cast<int64_t>(k::PagedAttentionWorkspaceBytes(
                                  s.tokens, shape_.num_heads, shape_.head_dim, s.max_context_len)),
                              1);
 }
 
-absl::Status CudaGqaAttention::Forward(const CudaStep& step, const __nv_bfloat16* h,
+absl::Status CudaGqaAttention::Forward(const CudaStep& step, const CudaActivations& h,
                                        const k::PagedKvCacheView& kv, float* residual) const {
   const int64_t t = step.shape.tokens;
   const int32_t d = shape_.head_dim;
   const int64_t width = QkvWidth();
+  const int64_t attn_width = int64_t{shape_.num_heads} * d;
   const size_t mark = step.scratch->Mark();
   auto* qkv = step.scratch->Take<__nv_bfloat16>(t * width);
-  auto* attn = step.scratch->Take<__nv_bfloat16>(t * shape_.num_heads * d);
+  auto* attn = step.scratch->Take<__nv_bfloat16>(t * attn_width);
   const size_t workspace_bytes =
       k::PagedAttentionWorkspaceBytes(t, shape_.num_heads, d, step.shape.max_context_len);
   void* workspace = step.scratch->Take<char>(static_cast<int64_t>(workspace_bytes));
 
-  k::GemmParams proj;
-  proj.x = h;
-  proj.ldx = shape_.hidden;
-  proj.w = w_.qkv.as<__nv_bfloat16>();
-  proj.y = qkv;
-  proj.ldy = width;
-  proj.m = t;
-  proj.n = width;
-  proj.k = shape_.hidden;
-  proj.bias = w_.qkv_bias.as<__nv_bfloat16>();
-  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, proj, step.stream), "qkv projection");
+  LinearOutput qkv_out;
+  qkv_out.bf16 = qkv;
+  WEFT_RETURN_IF_ERROR(RunLinear(step, h, t, w_.qkv, w_.qkv_bias, qkv_out, "qkv projection"));
 
   if (w_.q_norm.data() != nullptr) {
     k::RmsNormBf16Params norm;
@@ -97,19 +92,11 @@ absl::Status CudaGqaAttention::Forward(const CudaStep& step, const __nv_bfloat16
   ap.workspace_bytes = workspace_bytes;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchPagedAttention(kv, ap, step.stream), "paged attention");
 
-  k::GemmParams out;
-  out.x = attn;
-  out.ldx = int64_t{shape_.num_heads} * d;
-  out.w = w_.o.as<__nv_bfloat16>();
-  out.y = residual;
-  out.ldy = shape_.hidden;
-  out.output = k::GemmOutput::kFloat32;
-  out.m = t;
-  out.n = shape_.hidden;
-  out.k = int64_t{shape_.num_heads} * d;
-  out.beta = 1.0f;
-  out.bias = w_.o_bias.as<__nv_bfloat16>();
-  WEFT_CUBLAS_RETURN_IF_ERROR(k::LaunchGemm(step.blas, out, step.stream), "o projection");
+  WEFT_ASSIGN_OR_RETURN(const CudaActivations o_in,
+                        QuantizeRows(step, attn, t, attn_width, w_.o.int8()));
+  LinearOutput o_out;
+  o_out.accumulate = residual;
+  WEFT_RETURN_IF_ERROR(RunLinear(step, o_in, t, w_.o, w_.o_bias, o_out, "o projection"));
   step.scratch->Release(mark);
   return absl::OkStatus();
 }

@@ -1,12 +1,14 @@
 // Grouped-query attention on the CUDA backend (Llama, Qwen3, Qwen3-MoE): one
 // fused q/k/v projection, Qwen3's per-head q/k RMSNorm, RoPE on q and k in
 // one launch, the KV write, paged attention and o_proj with the residual add
-// fused into its GEMM.
+// fused into its GEMM. Projections in bf16 or INT8 W8A8 (the attention
+// output is quantized for an INT8 o_proj).
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_GQA_ATTENTION_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_GQA_ATTENTION_H_
 
 #include "common/engine/cuda/cuda_layers.h"
 #include "common/engine/cuda/device_buffer.h"
+#include "common/engine/cuda/device_linear_weight.h"
 
 namespace weft::engine::gpu {
 
@@ -21,8 +23,8 @@ struct CudaGqaShape {
 
 // Device weights, bf16 unless noted.
 struct CudaGqaWeights {
-  DeviceBuffer qkv;                 // [(heads + 2 * kv_heads) * d, hidden]: q rows, k rows, v rows
-  DeviceBuffer o;                   // [hidden, heads * d]
+  DeviceLinearWeight qkv;           // [(heads + 2 * kv_heads) * d, hidden]: q rows, k rows, v rows
+  DeviceLinearWeight o;             // [hidden, heads * d]
   DeviceBuffer qkv_bias, o_bias;    // empty unless attention_bias
   DeviceBuffer q_norm, k_norm;      // [d] each, or empty
   const float* inv_freq = nullptr;  // [d / 2] float32, owned by the model
@@ -34,7 +36,7 @@ class CudaGqaAttention final : public CudaAttentionLayer {
       : shape_(shape), w_(std::move(weights)) {}
 
   size_t ScratchBytes(const StepShape& shape) const override;
-  absl::Status Forward(const CudaStep& step, const __nv_bfloat16* h,
+  absl::Status Forward(const CudaStep& step, const CudaActivations& h,
                        const kernels::gpu::PagedKvCacheView& kv, float* residual) const override;
 
  private:

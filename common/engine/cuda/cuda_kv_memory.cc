@@ -3,6 +3,7 @@
 #include <cuda_bf16.h>
 #include <cuda_runtime_api.h>
 
+#include <atomic>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +22,9 @@ absl::StatusOr<std::unique_ptr<CudaKvMemory>> CudaKvMemory::Create(const KvLayou
     return absl::InvalidArgumentError(
         absl::StrCat("KV memory of ", num_blocks, " blocks of size ", block_size));
   }
+  if (layout.element != KvElement::kBf16) {
+    return absl::InvalidArgumentError("the CUDA KV memory holds bf16 (KvLayout.element)");
+  }
   std::unique_ptr<CudaKvMemory> kv(new CudaKvMemory(layout, num_blocks, block_size));
   const int64_t bytes = kv->LayerElements() * layout.num_layers * kElement;
   absl::StatusOr<DeviceBuffer> memory = DeviceBuffer::Allocate(static_cast<size_t>(bytes));
@@ -34,7 +38,10 @@ absl::StatusOr<std::unique_ptr<CudaKvMemory>> CudaKvMemory::Create(const KvLayou
 }
 
 CudaKvMemory::CudaKvMemory(const KvLayout& layout, int32_t num_blocks, int32_t block_size)
-    : layout_(layout), num_blocks_(num_blocks), block_size_(block_size) {}
+    : layout_(layout), num_blocks_(num_blocks), block_size_(block_size) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
+}
 
 char* CudaKvMemory::LayerK(int32_t layer) const {
   return memory_.as<char>() + int64_t{layer} * LayerElements() * kElement;

@@ -29,6 +29,11 @@ class CudaKvMemory final : public KvMemory {
   int32_t num_blocks() const override { return num_blocks_; }
   int32_t block_size() const override { return block_size_; }
 
+  // Unique to this pool within the process, never reused (unlike its
+  // address): what decode graphs, which hold the pool's device pointers,
+  // are keyed on.
+  uint64_t id() const { return id_; }
+
   // The paged view of one layer, for the attention kernels.
   kernels::gpu::PagedKvCacheView Layer(int32_t layer) const;
 
@@ -55,6 +60,7 @@ class CudaKvMemory final : public KvMemory {
   KvLayout layout_;
   int32_t num_blocks_;
   int32_t block_size_;
+  uint64_t id_;
   DeviceBuffer memory_;
 };
 

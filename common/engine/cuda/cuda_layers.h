@@ -52,15 +52,24 @@ struct CudaStep {
   ScratchArena* scratch = nullptr;
 };
 
+// A layer's input rows: bf16 [tokens, hidden], and their per-token INT8
+// quantization (q [tokens, hidden], q_scales [tokens]) when the model's
+// projections are INT8 W8A8 (null otherwise).
+struct CudaActivations {
+  const __nv_bfloat16* bf16 = nullptr;
+  const int8_t* q = nullptr;
+  const float* q_scales = nullptr;
+};
+
 class CudaAttentionLayer {
  public:
   virtual ~CudaAttentionLayer() = default;
   // Scratch bytes Forward takes for `shape`.
   virtual size_t ScratchBytes(const StepShape& shape) const = 0;
-  // h: [tokens, hidden] bf16 (normalized input). Writes the tokens' KV into
-  // `kv` at their slots, attends, and adds the output projection into
-  // `residual` ([tokens, hidden] float32). Enqueues on step.stream only.
-  virtual absl::Status Forward(const CudaStep& step, const __nv_bfloat16* h,
+  // h: the normalized input. Writes the tokens' KV into `kv` at their
+  // slots, attends, and adds the output projection into `residual`
+  // ([tokens, hidden] float32). Enqueues on step.stream only.
+  virtual absl::Status Forward(const CudaStep& step, const CudaActivations& h,
                                const kernels::gpu::PagedKvCacheView& kv, float* residual) const = 0;
 };
 
@@ -68,8 +77,8 @@ class CudaFeedForwardLayer {
  public:
   virtual ~CudaFeedForwardLayer() = default;
   virtual size_t ScratchBytes(const StepShape& shape) const = 0;
-  // h: [tokens, hidden] bf16; adds the block's output into `residual`.
-  virtual absl::Status Forward(const CudaStep& step, const __nv_bfloat16* h,
+  // h: the normalized input; adds the block's output into `residual`.
+  virtual absl::Status Forward(const CudaStep& step, const CudaActivations& h,
                                float* residual) const = 0;
 };
 

@@ -21,25 +21,53 @@ namespace {
 using checkpoint::Architecture;
 using checkpoint::ModelConfig;
 
+// A projection's weight (several tensors' rows stacked) in the model's
+// precision. The INT8 kernels read 16-byte rows and pairs of output
+// channels (8 with the fused activation): other sizes are refused here.
+absl::StatusOr<DeviceLinearWeight> LoadLinear(const DeviceWeightSource& w,
+                                              const std::vector<std::string>& names,
+                                              const std::vector<int64_t>& rows, int64_t cols,
+                                              WeightPrecision precision) {
+  if (precision == WeightPrecision::kInt8) {
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (cols % 16 != 0 || rows[i] % 8 != 0) {
+        return absl::UnimplementedError(
+            absl::StrCat("INT8 weights on the CUDA backend need in_features a multiple of 16 and "
+                         "out_features a multiple of 8; ",
+                         names[i], " is [", rows[i], ", ", cols, "]"));
+      }
+    }
+    return w.StackedInt8(names, rows, cols);
+  }
+  DeviceLinearWeight out;
+  out.k = cols;
+  for (int64_t r : rows) out.rows += r;
+  WEFT_ASSIGN_OR_RETURN(out.values, w.StackedBf16(names, rows, cols));
+  return out;
+}
+
 absl::StatusOr<CudaMlpWeights> LoadMlp(const DeviceWeightSource& w, const std::string& prefix,
-                                       int64_t hidden, int64_t inter) {
+                                       int64_t hidden, int64_t inter, WeightPrecision precision) {
   CudaMlpWeights mlp;
   mlp.hidden = hidden;
   mlp.inter = inter;
   WEFT_ASSIGN_OR_RETURN(mlp.gate_up,
-                        w.StackedBf16({prefix + ".gate_proj.weight", prefix + ".up_proj.weight"},
-                                      {inter, inter}, hidden));
-  WEFT_ASSIGN_OR_RETURN(mlp.down, w.Bf16(prefix + ".down_proj.weight", {hidden, inter}));
+                        LoadLinear(w, {prefix + ".gate_proj.weight", prefix + ".up_proj.weight"},
+                                   {inter, inter}, hidden, precision));
+  WEFT_ASSIGN_OR_RETURN(mlp.down,
+                        LoadLinear(w, {prefix + ".down_proj.weight"}, {hidden}, inter, precision));
   return mlp;
 }
 
 absl::StatusOr<std::unique_ptr<CudaFeedForwardLayer>> LoadFeedForward(const ModelConfig& c,
                                                                       const DeviceWeightSource& w,
-                                                                      int64_t layer) {
+                                                                      int64_t layer,
+                                                                      WeightPrecision precision) {
   const std::string prefix = absl::StrCat("model.layers.", layer, ".mlp");
   const int64_t hidden = c.hidden_size;
   if (!c.IsMoeLayer(layer)) {
-    WEFT_ASSIGN_OR_RETURN(CudaMlpWeights mlp, LoadMlp(w, prefix, hidden, c.intermediate_size));
+    WEFT_ASSIGN_OR_RETURN(CudaMlpWeights mlp,
+                          LoadMlp(w, prefix, hidden, c.intermediate_size, precision));
     return std::unique_ptr<CudaFeedForwardLayer>(new CudaDenseMlp(std::move(mlp)));
   }
   const int64_t experts = c.moe.num_experts;
@@ -57,9 +85,10 @@ absl::StatusOr<std::unique_ptr<CudaFeedForwardLayer>> LoadFeedForward(const Mode
     down_names.push_back(p + ".down_proj.weight");
   }
   WEFT_ASSIGN_OR_RETURN(
-      moe.gate_up, w.StackedBf16(gate_up_names, std::vector<int64_t>(2 * experts, inter), hidden));
-  WEFT_ASSIGN_OR_RETURN(moe.down,
-                        w.StackedBf16(down_names, std::vector<int64_t>(experts, hidden), inter));
+      moe.gate_up,
+      LoadLinear(w, gate_up_names, std::vector<int64_t>(2 * experts, inter), hidden, precision));
+  WEFT_ASSIGN_OR_RETURN(
+      moe.down, LoadLinear(w, down_names, std::vector<int64_t>(experts, hidden), inter, precision));
   CudaMoeRouting routing;
   routing.top_k = static_cast<int32_t>(c.moe.num_experts_per_tok);
   routing.normalize = c.moe.norm_topk_prob;
@@ -72,7 +101,7 @@ absl::StatusOr<std::unique_ptr<CudaFeedForwardLayer>> LoadFeedForward(const Mode
     routing.routed_scaling_factor = static_cast<float>(c.moe.routed_scaling_factor);
     if (c.moe.n_shared_experts > 0) {
       WEFT_ASSIGN_OR_RETURN(moe.shared, LoadMlp(w, prefix + ".shared_experts", hidden,
-                                                inter * c.moe.n_shared_experts));
+                                                inter * c.moe.n_shared_experts, precision));
     }
   }
   return std::unique_ptr<CudaFeedForwardLayer>(
@@ -82,7 +111,8 @@ absl::StatusOr<std::unique_ptr<CudaFeedForwardLayer>> LoadFeedForward(const Mode
 absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadGqa(const ModelConfig& c,
                                                             const DeviceWeightSource& w,
                                                             int64_t layer, const float* inv_freq,
-                                                            float attention_scaling) {
+                                                            float attention_scaling,
+                                                            WeightPrecision precision) {
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
   CudaGqaShape shape;
   shape.hidden = c.hidden_size;
@@ -96,9 +126,10 @@ absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadGqa(const ModelConfig& c
   CudaGqaWeights g;
   g.inv_freq = inv_freq;
   WEFT_ASSIGN_OR_RETURN(
-      g.qkv, w.StackedBf16({p + ".q_proj.weight", p + ".k_proj.weight", p + ".v_proj.weight"},
-                           {q_dim, kv_dim, kv_dim}, c.hidden_size));
-  WEFT_ASSIGN_OR_RETURN(g.o, w.Bf16(p + ".o_proj.weight", {c.hidden_size, q_dim}));
+      g.qkv, LoadLinear(w, {p + ".q_proj.weight", p + ".k_proj.weight", p + ".v_proj.weight"},
+                        {q_dim, kv_dim, kv_dim}, c.hidden_size, precision));
+  WEFT_ASSIGN_OR_RETURN(g.o,
+                        LoadLinear(w, {p + ".o_proj.weight"}, {c.hidden_size}, q_dim, precision));
   if (c.attention_bias) {
     // [n] biases stacked as [n, 1] rows.
     WEFT_ASSIGN_OR_RETURN(
@@ -120,10 +151,6 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
     return absl::UnimplementedError(
         "DeepSeek-V3 (MLA attention) is not built on the CUDA backend yet; use the CPU backend");
   }
-  if (options.precision != WeightPrecision::kFloat32) {
-    return absl::UnimplementedError(
-        "INT8 weights are not built on the CUDA backend yet; it runs bf16");
-  }
   int device_count = 0;
   if (cudaGetDeviceCount(&device_count) != cudaSuccess || device_count == 0) {
     return absl::FailedPreconditionError("the CUDA backend needs an NVIDIA GPU; none was found");
@@ -132,9 +159,12 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
   kv.num_layers = static_cast<int32_t>(c.num_hidden_layers);
   kv.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
   kv.head_dim = kv.v_head_dim = static_cast<int32_t>(c.head_dim);
+  kv.element = KvElement::kBf16;
 
   const kernels::cpu::RopeTable rope(RopeParamsFor(c, static_cast<int32_t>(c.head_dim)));
   CudaDecoderWeights dw;
+  // float32 is the checkpoint's precision: bf16 on the GPU.
+  dw.int8 = options.precision == WeightPrecision::kInt8;
   WEFT_ASSIGN_OR_RETURN(dw.inv_freq, DeviceBuffer::From(rope.inv_freq()));
   WEFT_ASSIGN_OR_RETURN(dw.embed,
                         w.Bf16("model.embed_tokens.weight", {c.vocab_size, c.hidden_size}));
@@ -148,9 +178,9 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
     WEFT_ASSIGN_OR_RETURN(layer.input_norm, w.Bf16(p + ".input_layernorm.weight", {c.hidden_size}));
     WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
                           w.Bf16(p + ".post_attention_layernorm.weight", {c.hidden_size}));
-    WEFT_ASSIGN_OR_RETURN(layer.attention,
-                          LoadGqa(c, w, l, dw.inv_freq.as<float>(), rope.attention_scaling()));
-    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l));
+    WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, dw.inv_freq.as<float>(),
+                                                   rope.attention_scaling(), options.precision));
+    WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l, options.precision));
     dw.layers.push_back(std::move(layer));
   }
   // Fills and uploads went to the legacy default stream; the model's stream

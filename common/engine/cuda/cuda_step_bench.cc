@@ -1,7 +1,7 @@
 // weft-cuda-step-bench: the whole model on the GPU, measured against the
 // roofline. Builds Qwen3-30B-A3B's shape (48 layers, 128 experts top-8,
-// GQA 32/4 of 128, vocab 151936) with dummy weights generated on the GPU,
-// then times
+// GQA 32/4 of 128, vocab 151936) with dummy weights generated on the GPU
+// (bf16, or with --precision=int8 INT8 W8A8 projections), then times
 //   - decode steps: --batches x --contexts, each step one token per
 //     sequence over a paged bf16 KV cache of that context, through
 //     CausalLm::ForwardAndSample with greedy rows (batch upload, all layers,
@@ -17,6 +17,7 @@
 // The prefill row prints model FLOP/s against the 753 TFLOP/s bf16 ceiling.
 //
 //   weft-cuda-step-bench [--batches=1,64,128,256] [--contexts=512,2048] [--steps=20]
+//                        [--precision=bf16|int8] [--max_graph_tokens=256]
 #include <cuda_bf16.h>
 #include <cuda_runtime_api.h>
 
@@ -42,6 +43,8 @@ ABSL_FLAG(std::string, contexts, "512,2048", "Context lengths (tokens per sequen
 ABSL_FLAG(int, steps, 20, "Timed decode steps per row");
 ABSL_FLAG(int, max_graph_tokens, 256,
           "Decode steps of up to this many sequences run as CUDA graphs (0: eager launches)");
+ABSL_FLAG(std::string, precision, "bf16",
+          "Weights: bf16, or int8 (W8A8 projections; router, embedding and LM head stay bf16)");
 ABSL_FLAG(int, prefill_seqs, 8, "Prompts in the prefill row (0: skip)");
 ABSL_FLAG(int, prefill_len, 4096, "Tokens per prompt in the prefill row");
 
@@ -78,17 +81,22 @@ std::vector<int> ParseList(const std::string& s) {
 
 // Bytes of weights one decode step reads: every layer's attention and
 // router, the distinct experts `batch` tokens route to (expected count under
-// uniform routing), the LM head, and one embedding row per token.
-double WeightBytes(const checkpoint::ModelConfig& c, int batch) {
+// uniform routing), the LM head, and one embedding row per token. INT8: the
+// projections take a byte per weight plus a float32 scale per output row.
+double WeightBytes(const checkpoint::ModelConfig& c, int batch, bool int8) {
   const double h = c.hidden_size, d = c.head_dim;
-  const double attention =
-      h * (c.num_attention_heads + 2.0 * c.num_key_value_heads) * d + c.num_attention_heads * d * h;
+  const double qkv_rows = (c.num_attention_heads + 2.0 * c.num_key_value_heads) * d;
   const double experts = c.moe.num_experts;
   const double touched =
       experts * (1.0 - std::pow(1.0 - double(c.moe.num_experts_per_tok) / experts, batch));
-  const double expert = 3.0 * h * c.moe.moe_intermediate_size;
-  const double per_layer = attention + experts * h + touched * expert;
-  return 2.0 * (c.num_hidden_layers * per_layer + double(c.vocab_size) * h + batch * h);
+  const double inter = c.moe.moe_intermediate_size;
+  // Projection weights and output rows per layer: qkv, o, the touched experts.
+  const double weights = qkv_rows * h + c.num_attention_heads * d * h + touched * 3.0 * h * inter;
+  const double rows = qkv_rows + h + touched * (2.0 * inter + h);
+  const double projections = int8 ? weights + 4.0 * rows : 2.0 * weights;
+  const double bf16_per_layer = 2.0 * experts * h;  // router
+  return c.num_hidden_layers * (projections + bf16_per_layer) +
+         2.0 * (double(c.vocab_size) * h + batch * h);
 }
 
 // Forward steps of `batch` sequences whose contexts are all `context` long
@@ -165,14 +173,22 @@ int Run() {
   const auto load_start = std::chrono::steady_clock::now();
   ModelOptions options;
   options.max_graph_tokens = absl::GetFlag(FLAGS_max_graph_tokens);
+  const std::string precision = absl::GetFlag(FLAGS_precision);
+  if (precision != "bf16" && precision != "int8") {
+    std::fprintf(stderr, "--precision=%s: expected bf16 or int8\n", precision.c_str());
+    return 1;
+  }
+  const bool int8 = precision == "int8";
+  if (int8) options.precision = WeightPrecision::kInt8;
   absl::StatusOr<std::unique_ptr<CausalLm>> model = BuildDummyCudaModel(*config, 1, options);
   if (!model.ok()) {
     std::fprintf(stderr, "model: %s\n", model.status().ToString().c_str());
     return 1;
   }
   std::printf(
-      "Qwen3-30B-A3B shape, dummy bf16 weights built on the GPU in %.1f s; decode steps of up "
+      "Qwen3-30B-A3B shape, dummy %s weights built on the GPU in %.1f s; decode steps of up "
       "to %d sequences as CUDA graphs\n",
+      int8 ? "INT8 W8A8" : "bf16",
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
       options.max_graph_tokens);
   const std::vector<int> batches = ParseList(absl::GetFlag(FLAGS_batches));
@@ -253,7 +269,7 @@ int Run() {
       }
       const double t = Median(times);
       const double roofline =
-          (WeightBytes(c, batch) + kv_bytes_per_token * batch * context) / kHbmBytesPerSecond;
+          (WeightBytes(c, batch, int8) + kv_bytes_per_token * batch * context) / kHbmBytesPerSecond;
       const double tok_s = batch / t;
       std::printf("%-6d %-7d %10.3f %12.3f %8.2f %11.0f", batch, context, t * 1e3, roofline * 1e3,
                   t / roofline, tok_s);
@@ -298,7 +314,6 @@ int Run() {
                 prefill_seqs, prefill_len, t * 1e3, tokens / t, flops / t / 1e12,
                 flops / t / kBf16FlopsPerSecond, kBf16FlopsPerSecond / 1e12);
   }
-  std::printf("\nint8 (W8A8) rows: not built on the CUDA backend yet\n");
   return failures == 0 ? 0 : 1;
 }
 

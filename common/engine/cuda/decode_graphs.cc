@@ -82,7 +82,7 @@ bool DecodeGraphs::Accepts(const ForwardBatch& batch) const {
   return true;
 }
 
-absl::Status DecodeGraphs::Run(const ForwardBatch& batch, const void* kv, int32_t block_size,
+absl::Status DecodeGraphs::Run(const ForwardBatch& batch, uint64_t kv_id, int32_t block_size,
                                cudaStream_t stream, ScratchBytesFn scratch_bytes, EnqueueFn enqueue,
                                float** logits) {
   // The caller checked Accepts; only what keeps Stage in bounds is rechecked.
@@ -90,9 +90,9 @@ absl::Status DecodeGraphs::Run(const ForwardBatch& batch, const void* kv, int32_
   if (t == 0 || t > max_tokens_ || static_cast<int64_t>(batch.logit_indices.size()) > t) {
     return absl::InvalidArgumentError("not a batch for a decode graph");
   }
-  if (kv != kv_) {
+  if (kv_id != kv_id_) {
     Clear();
-    kv_ = kv;
+    kv_id_ = kv_id;
   }
   const int32_t max_context = *std::max_element(batch.context_len.begin(), batch.context_len.end());
   const Key key(TokenBucket(batch.num_tokens()), ContextBucket(max_context));

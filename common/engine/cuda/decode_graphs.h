@@ -63,11 +63,13 @@ class DecodeGraphs {
   // Runs `batch` (for which Accepts holds) on `stream` as its bucket's graph, capturing it first if
   // needed (after one eager run of `enqueue` on the same inputs, which
   // loads kernels and sets up cuBLAS outside the capture; the step's KV
-  // writes are idempotent). `kv` identifies the KV memory the graphs write
-  // to and `block_size` is its tokens per block. *logits: device
+  // writes are idempotent). `kv_id` identifies the KV memory the graphs
+  // write to (a new one drops every graph: they hold its device pointers;
+  // an id, not an address, which a new pool may reuse) and `block_size` is
+  // its tokens per block. *logits: device
   // [batch.logit_indices.size(), vocab], valid until the next Run or Clear.
   // Does not synchronize.
-  absl::Status Run(const ForwardBatch& batch, const void* kv, int32_t block_size,
+  absl::Status Run(const ForwardBatch& batch, uint64_t kv_id, int32_t block_size,
                    cudaStream_t stream, ScratchBytesFn scratch_bytes, EnqueueFn enqueue,
                    float** logits);
 
@@ -101,7 +103,7 @@ class DecodeGraphs {
 
   int32_t max_tokens_;
   std::map<Key, Graph> graphs_;
-  const void* kv_ = nullptr;
+  uint64_t kv_id_ = 0;
   ScratchArena scratch_;
   PinnedBuffer staging_;
   int64_t captures_ = 0;

@@ -10,6 +10,8 @@
 #include "common/engine/cuda/cuda_status.h"
 #include "common/engine/cuda/device_weights.h"
 #include "common/status/status_macros.h"
+#include "kernels/cpu/int8_linear.h"
+#include "kernels/cuda/quantize.h"
 #include "kernels/cuda/random_fill.h"
 
 namespace weft::engine::gpu {
@@ -85,6 +87,25 @@ absl::StatusOr<DeviceBuffer> UploadedWeights::StackedBf16(const std::vector<std:
   return DeviceBuffer::From(stacked);
 }
 
+absl::StatusOr<DeviceLinearWeight> UploadedWeights::StackedInt8(
+    const std::vector<std::string>& names, const std::vector<int64_t>& rows, int64_t cols) const {
+  std::vector<int8_t> values;
+  std::vector<float> scales;
+  for (size_t i = 0; i < names.size(); ++i) {
+    WEFT_ASSIGN_OR_RETURN(std::vector<float> part, source_.Load(names[i], {rows[i], cols}));
+    const kernels::cpu::Int8Weight q =
+        kernels::cpu::QuantizeWeightPerChannel(part.data(), rows[i], cols);
+    values.insert(values.end(), q.values.begin(), q.values.end());
+    scales.insert(scales.end(), q.scales.begin(), q.scales.end());
+  }
+  DeviceLinearWeight w;
+  w.rows = static_cast<int64_t>(scales.size());
+  w.k = cols;
+  WEFT_ASSIGN_OR_RETURN(w.values, DeviceBuffer::From(values));
+  WEFT_ASSIGN_OR_RETURN(w.scales, DeviceBuffer::From(scales));
+  return w;
+}
+
 absl::StatusOr<DeviceBuffer> DeviceRandomWeights::Bf16(const std::string& name,
                                                        const std::vector<int64_t>& shape) const {
   WEFT_ASSIGN_OR_RETURN(const int64_t count, Count(name, shape));
@@ -126,6 +147,29 @@ absl::StatusOr<DeviceBuffer> DeviceRandomWeights::StackedBf16(const std::vector<
   }
   WEFT_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize(), "random weights");
   return buffer;
+}
+
+absl::StatusOr<DeviceLinearWeight> DeviceRandomWeights::StackedInt8(
+    const std::vector<std::string>& names, const std::vector<int64_t>& rows, int64_t cols) const {
+  // The bf16 values, then each row quantized in place of them (the bf16
+  // copy is freed on return).
+  WEFT_ASSIGN_OR_RETURN(DeviceBuffer bf16, StackedBf16(names, rows, cols));
+  DeviceLinearWeight w;
+  w.k = cols;
+  for (int64_t r : rows) w.rows += r;
+  WEFT_ASSIGN_OR_RETURN(w.values, DeviceBuffer::Allocate(w.rows * cols));
+  WEFT_ASSIGN_OR_RETURN(w.scales, DeviceBuffer::Allocate(w.rows * sizeof(float)));
+  kernels::gpu::QuantizeParams q;
+  q.x = bf16.as<__nv_bfloat16>();
+  q.ldx = cols;
+  q.rows = w.rows;
+  q.cols = static_cast<int32_t>(cols);
+  q.q = w.values.as<int8_t>();
+  q.ldq = cols;
+  q.scales = w.scales.as<float>();
+  WEFT_CUDA_RETURN_IF_ERROR(kernels::gpu::LaunchQuantizePerToken(q, nullptr), "INT8 weights");
+  WEFT_CUDA_RETURN_IF_ERROR(cudaDeviceSynchronize(), "INT8 weights");
+  return w;
 }
 
 }  // namespace weft::engine::gpu

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/engine/cuda/device_buffer.h"
+#include "common/engine/cuda/device_linear_weight.h"
 #include "common/engine/model/weight_source.h"
 
 namespace weft::engine::gpu {
@@ -32,9 +33,15 @@ class DeviceWeightSource {
   virtual absl::StatusOr<DeviceBuffer> StackedBf16(const std::vector<std::string>& names,
                                                    const std::vector<int64_t>& rows,
                                                    int64_t cols) const = 0;
+  // The same stacked rows quantized to INT8, each row with its own scale
+  // (the CPU backend's QuantizeWeightPerChannel rule).
+  virtual absl::StatusOr<DeviceLinearWeight> StackedInt8(const std::vector<std::string>& names,
+                                                         const std::vector<int64_t>& rows,
+                                                         int64_t cols) const = 0;
 };
 
-// Reads a host WeightSource tensor by tensor.
+// Reads a host WeightSource tensor by tensor (INT8: quantized on the host
+// from the float32 values, exactly as the CPU backend does).
 class UploadedWeights final : public DeviceWeightSource {
  public:
   explicit UploadedWeights(const WeightSource& source) : source_(source) {}
@@ -45,6 +52,9 @@ class UploadedWeights final : public DeviceWeightSource {
   absl::StatusOr<DeviceBuffer> StackedBf16(const std::vector<std::string>& names,
                                            const std::vector<int64_t>& rows,
                                            int64_t cols) const override;
+  absl::StatusOr<DeviceLinearWeight> StackedInt8(const std::vector<std::string>& names,
+                                                 const std::vector<int64_t>& rows,
+                                                 int64_t cols) const override;
 
  private:
   const WeightSource& source_;
@@ -54,7 +64,7 @@ class UploadedWeights final : public DeviceWeightSource {
 // weights 1, biases 0, DeepSeek's correction bias of stddev 0.01,
 // embeddings of stddev 1, other matrices of stddev 1/sqrt(in_features)),
 // uniformly distributed; deterministic in (seed, name) but not the same
-// values as RandomWeights.
+// values as RandomWeights. INT8: the bf16 values quantized on the GPU.
 class DeviceRandomWeights final : public DeviceWeightSource {
  public:
   explicit DeviceRandomWeights(uint64_t seed) : seed_(seed) {}
@@ -65,6 +75,9 @@ class DeviceRandomWeights final : public DeviceWeightSource {
   absl::StatusOr<DeviceBuffer> StackedBf16(const std::vector<std::string>& names,
                                            const std::vector<int64_t>& rows,
                                            int64_t cols) const override;
+  absl::StatusOr<DeviceLinearWeight> StackedInt8(const std::vector<std::string>& names,
+                                                 const std::vector<int64_t>& rows,
+                                                 int64_t cols) const override;
 
  private:
   uint64_t seed_;

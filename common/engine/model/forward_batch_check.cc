@@ -9,7 +9,7 @@ absl::Status ValidateForwardBatch(const ForwardBatch& b, int64_t vocab_size,
   const KvLayout& l = kv.layout();
   if (l.num_layers != model_layout.num_layers || l.num_kv_heads != model_layout.num_kv_heads ||
       l.head_dim != model_layout.head_dim || l.v_head_dim != model_layout.v_head_dim ||
-      l.latent != model_layout.latent) {
+      l.latent != model_layout.latent || l.element != model_layout.element) {
     return absl::InvalidArgumentError("forward batch: KV memory has another model's layout");
   }
   const size_t n = b.token_ids.size();

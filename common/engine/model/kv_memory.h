@@ -13,17 +13,24 @@
 
 namespace weft::engine {
 
+// The element type a backend keeps KV in: float32 on the CPU backend, bf16
+// on the CUDA backend. Serialized blocks (KV transfer, the kvcache pool)
+// carry it, so instances of different backends refuse each other's blocks.
+enum class KvElement { kFloat32, kBf16 };
+
 struct KvLayout {
   int32_t num_layers = 0;
   int32_t num_kv_heads = 0;  // 1 for MLA
   int32_t head_dim = 0;      // K row per head (MLA: kv_lora_rank + rope dims)
   int32_t v_head_dim = 0;    // V row per head (MLA: kv_lora_rank)
-  bool latent = false;       // MLA: V is the first v_head_dim floats of K
+  bool latent = false;       // MLA: V is the first v_head_dim elements of K
+  KvElement element = KvElement::kFloat32;
 
-  // Bytes of one token's KV across all layers, in float32.
+  int64_t ElementBytes() const { return element == KvElement::kBf16 ? 2 : 4; }
+  // Bytes of one token's KV across all layers.
   int64_t BytesPerToken() const {
     const int64_t per_layer = latent ? head_dim : int64_t{num_kv_heads} * (head_dim + v_head_dim);
-    return per_layer * num_layers * static_cast<int64_t>(sizeof(float));
+    return per_layer * num_layers * ElementBytes();
   }
 };
 
