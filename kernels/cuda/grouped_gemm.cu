@@ -18,6 +18,7 @@ namespace {
 // kernel, see kAutoWgmma). Shared memory per block: stages * (kBm + kBn) *
 // 128 bytes + 1 KiB.
 //                          kBm  kBn stages warps_m warps_n min_blocks
+using SkinnyTile = device::GemmTile<16, 64, 6, 1, 2, 4>;   // <= 12, too few SmallTile blocks
 using SmallTile = device::GemmTile<16, 128, 4, 1, 4, 3>;   // <= 12 rows per expert
 using DecodeTile = device::GemmTile<32, 128, 5, 1, 4, 2>;  // <= 40
 using MediumTile = device::GemmTile<64, 128, 4, 2, 2, 2>;  // <= 160
@@ -30,6 +31,30 @@ using LargeTile = device::GemmTile<128, 256, 4, 2, 4, 1>;
 constexpr bool kAutoWgmma = true;
 
 constexpr int kMaxDevices = 64;
+
+// Decode-sized GEMMs fill the card with narrower tiles and, where the output
+// is accumulated in float32, with split-K: aim for this many blocks per SM.
+constexpr int64_t kTargetBlocksPerSm = 2;
+// A k split covers at least this many k tiles (of 64 bf16 / 128 int8).
+constexpr int kMinSplitKTiles = 4;
+
+// Streaming multiprocessors of the current device (cached per device).
+int SmCount() {
+  static std::atomic<int> counts[kMaxDevices] = {};
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) return 132;
+  const bool cached = device >= 0 && device < kMaxDevices;
+  if (cached) {
+    if (const int c = counts[device].load(std::memory_order_relaxed); c > 0) return c;
+  }
+  int sms = 0;
+  if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+      sms <= 0) {
+    return 132;
+  }
+  if (cached) counts[device].store(sms, std::memory_order_relaxed);
+  return sms;
+}
 
 // Raises `kernel`'s dynamic shared memory limit once per device.
 template <auto kKernel, int kSmemBytes>
@@ -51,6 +76,11 @@ struct Grid {
   device::GroupedGemmArgs args;
   int64_t blocks;
 };
+
+// k elements per pipeline stage: 128 bytes of bf16 or int8.
+int KTileElems(const GroupedGemmParams& p) {
+  return p.operands == GemmOperands::kInt8 ? 2 * device::kGemmBk : device::kGemmBk;
+}
 
 Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
   Grid g;
@@ -77,14 +107,33 @@ Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
   const int64_t busy_experts = std::min<int64_t>(p.num_experts, p.max_rows);
   const int64_t m_slots = (p.max_rows + busy_experts * (bm - 1)) / bm;
   g.blocks = m_slots * a.n_tiles;
+  a.k_splits = 1;
+  a.split_k_tiles = (p.k + KTileElems(p) - 1) / KTileElems(p);
   return g;
+}
+
+// Splits k (out_f32 only, not with silu_and_mul) until the grid reaches
+// kTargetBlocksPerSm blocks per SM, each split keeping kMinSplitKTiles.
+void SplitK(const GroupedGemmParams& p, Grid* g) {
+  if (p.out_f32 == nullptr || p.silu_and_mul) return;
+  const int64_t target = kTargetBlocksPerSm * SmCount();
+  if (g->blocks >= target) return;
+  const int k_tiles = g->args.split_k_tiles;
+  const int64_t want = (target + g->blocks - 1) / g->blocks;
+  const int splits =
+      static_cast<int>(std::min<int64_t>(want, std::max(1, k_tiles / kMinSplitKTiles)));
+  if (splits <= 1) return;
+  g->args.split_k_tiles = (k_tiles + splits - 1) / splits;
+  g->args.k_splits = (k_tiles + g->args.split_k_tiles - 1) / g->args.split_k_tiles;
+  g->blocks *= g->args.k_splits;
 }
 
 template <class T, bool kSilu, class Op>
 cudaError_t LaunchMmaSync(const GroupedGemmParams& p, cudaStream_t stream) {
   constexpr auto kKernel = device::GroupedGemmKernel<T, kSilu, Op>;
   if (cudaError_t e = EnableSharedMemory<kKernel, T::kSmemBytes>(); e != cudaSuccess) return e;
-  const Grid g = MakeGrid(p, T::kBm, T::kBn);
+  Grid g = MakeGrid(p, T::kBm, T::kBn);
+  SplitK(p, &g);
   if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
   kKernel<<<static_cast<unsigned>(g.blocks), T::kThreads, T::kSmemBytes, stream>>>(g.args);
   return cudaGetLastError();
@@ -112,7 +161,14 @@ cudaError_t Dispatch(const GroupedGemmParams& p, cudaStream_t stream) {
     return cudaErrorInvalidValue;
   }
   const int64_t mean_rows = p.max_rows / p.num_experts;
-  if (mean_rows <= 12) return LaunchMmaSync<SmallTile, kSilu, Op>(p, stream);
+  if (mean_rows <= 12) {
+    // Few rows: the weights are the traffic. Narrower tiles when the 128-row
+    // ones would leave SMs idle (a dense decode projection: n / 128 blocks).
+    if (MakeGrid(p, SmallTile::kBm, SmallTile::kBn).blocks < kTargetBlocksPerSm * SmCount()) {
+      return LaunchMmaSync<SkinnyTile, kSilu, Op>(p, stream);
+    }
+    return LaunchMmaSync<SmallTile, kSilu, Op>(p, stream);
+  }
   if (mean_rows <= 40) return LaunchMmaSync<DecodeTile, kSilu, Op>(p, stream);
   if (mean_rows <= 160) return LaunchMmaSync<MediumTile, kSilu, Op>(p, stream);
   if constexpr (std::is_same_v<Op, device::Bf16Operands>) {

@@ -57,6 +57,11 @@ struct GroupedGemmArgs {
   int32_t k;
   int32_t out_cols;  // n, or n / 2 with silu_and_mul
   int32_t n_tiles;   // output column tiles per m tile
+  // Split-K (mma.sync kernel, out_f32 only): each output tile is computed
+  // by k_splits blocks, split s taking k tiles [s * split_k_tiles,
+  // (s + 1) * split_k_tiles), and added atomically into out_f32.
+  int32_t k_splits;
+  int32_t split_k_tiles;
   __nv_bfloat16* out;
   // INT8 operands: the result is acc * x_scales[x row] * w_scales[expert * n + weight row].
   const float* x_scales;
@@ -330,8 +335,10 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
   constexpr int kMf = T::kMf, kNf = T::kNf;
   static_assert(!kSilu || kNf % 2 == 0, "gate and up halves of the warp tile");
 
-  const int64_t slot = blockIdx.x / p.n_tiles;
-  const int n_tile = static_cast<int>(blockIdx.x % p.n_tiles);
+  const int split = static_cast<int>(blockIdx.x % p.k_splits);
+  const int64_t tile = blockIdx.x / p.k_splits;
+  const int64_t slot = tile / p.n_tiles;
+  const int n_tile = static_cast<int>(tile % p.n_tiles);
   int32_t expert, row_begin, rows;
   if (!FindGroupTile<kBm, kThreads>(p, slot, expert, row_begin, rows)) {
     return;
@@ -385,10 +392,13 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
   }
   const int b_chunk_hi = (lane / 8) % 2;
 
-  const int k_tiles = (p.k + Loader::kTileK - 1) / Loader::kTileK;
+  // This block's k tiles: [k_first, k_first + k_tiles).
+  const int all_k_tiles = (p.k + Loader::kTileK - 1) / Loader::kTileK;
+  const int k_first = split * p.split_k_tiles;
+  const int k_tiles = max(0, min(p.split_k_tiles, all_k_tiles - k_first));
 #pragma unroll
   for (int s = 0; s < kStages - 1; ++s) {
-    if (s < k_tiles) load_stage(s, s);
+    if (s < k_tiles) load_stage(s, k_first + s);
     CpAsyncCommit();
   }
   for (int kt = 0; kt < k_tiles; ++kt) {
@@ -396,7 +406,7 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
     __syncthreads();  // tile kt landed for all; slot (kt - 1) % kStages is free
     {
       const int next = kt + kStages - 1;
-      if (next < k_tiles) load_stage(next % kStages, next);
+      if (next < k_tiles) load_stage(next % kStages, k_first + next);
       CpAsyncCommit();
     }
     const int stage = kt % kStages;
@@ -473,11 +483,15 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
           if (col < p.out_cols) {
             float v0 = value(acc[mf][nf][2 * h], col);
             float v1 = value(acc[mf][nf][2 * h + 1], col + 1);
-            if (p.bias != nullptr) {
+            if (p.bias != nullptr && split == 0) {
               v0 += __bfloat162float(p.bias[col]);
               v1 += __bfloat162float(p.bias[col + 1]);
             }
-            if (p.out_f32 != nullptr) {
+            if (p.k_splits > 1) {  // out_f32: the host allows no other
+              float* dst = p.out_f32 + row * p.out_cols + col;
+              atomicAdd(dst, v0);
+              atomicAdd(dst + 1, v1);
+            } else if (p.out_f32 != nullptr) {
               float2* dst = reinterpret_cast<float2*>(p.out_f32 + row * p.out_cols + col);
               float2 old = *dst;
               old.x += v0;

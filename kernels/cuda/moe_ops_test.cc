@@ -574,6 +574,86 @@ TEST(GroupedGemmErrors, RejectsBadArguments) {
   EXPECT_EQ(LaunchGroupedGemm(bad, nullptr), cudaSuccess);  // nothing to do
 }
 
+// --- Dense bf16 GEMMs (decode projections) ----------------------------------
+
+// No expert offsets: one group of m rows, as the engine's decode-sized
+// projections run. Small m picks narrow (64-row) weight tiles when the
+// 128-row ones would leave SMs idle, and float32-accumulating outputs split
+// k across blocks (added atomically): checked against a float reference.
+struct DenseCase {
+  const char* name;
+  int64_t m;
+  int32_t n, k;
+  bool silu, bias, accumulate;
+};
+
+class DenseBf16GemmTest : public ::testing::TestWithParam<DenseCase> {};
+
+TEST_P(DenseBf16GemmTest, MatchesFloatReference) {
+  const DenseCase c = GetParam();
+  const int32_t out_cols = c.silu ? c.n / 2 : c.n;
+  const std::vector<float> x = RoundBf16(Random(c.m * c.k, 41));
+  const std::vector<float> w =
+      RoundBf16(Random(int64_t{c.n} * c.k, 42, 1.0f / std::sqrt(static_cast<float>(c.k))));
+  const std::vector<float> bias = c.bias ? RoundBf16(Random(c.n, 43)) : std::vector<float>();
+  const std::vector<float> base = c.accumulate ? Random(c.m * out_cols, 44) : std::vector<float>();
+  std::vector<float> want(c.m * out_cols), acc(c.n);
+  for (int64_t r = 0; r < c.m; ++r) {
+    for (int32_t col = 0; col < c.n; ++col) {
+      double s = c.bias ? bias[col] : 0.0;
+      for (int32_t i = 0; i < c.k; ++i) s += double{x[r * c.k + i]} * w[int64_t{col} * c.k + i];
+      acc[col] = static_cast<float>(s);
+    }
+    float* out = want.data() + r * out_cols;
+    if (c.silu) {
+      cpu::SiluAndMul(acc.data(), 1, out_cols, out);
+    } else {
+      for (int32_t col = 0; col < c.n; ++col)
+        out[col] = acc[col] + (c.accumulate ? base[r * out_cols + col] : 0.0f);
+    }
+  }
+  DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w));
+  DeviceArray<__nv_bfloat16> d_bias(c.bias ? ToBf16(bias) : std::vector<__nv_bfloat16>());
+  DeviceArray<__nv_bfloat16> d_out(c.m * out_cols);
+  DeviceArray<float> d_acc(c.accumulate ? base : std::vector<float>());
+  GroupedGemmParams p;
+  p.x = d_x.get();
+  p.lda = c.k;
+  p.w = d_w.get();
+  p.num_experts = 1;
+  p.max_rows = c.m;
+  p.n = c.n;
+  p.k = c.k;
+  p.silu_and_mul = c.silu;
+  p.bias = c.bias ? d_bias.get() : nullptr;
+  if (c.accumulate) {
+    p.out_f32 = d_acc.get();
+  } else {
+    p.out = d_out.get();
+  }
+  ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+  ASSERT_CUDA_OK(cudaDeviceSynchronize());
+  // float32 accumulation of bf16 products: the float32 output is close to
+  // the float64 sum; the bf16 output within its rounding.
+  const std::vector<float> got = c.accumulate ? d_acc.Download() : ToFloat(d_out.Download());
+  ExpectClose(got, want, c.accumulate ? 1e-5 : 1e-2, c.name);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DenseBf16GemmTest,
+    ::testing::Values(
+        // Qwen3-30B-A3B: qkv (n 5120, k 2048) and o_proj (n 2048, k 4096,
+        // into the residual: split-K) at decode sizes.
+        DenseCase{"qkv_m1", 1, 5120, 2048, false, false, false},
+        DenseCase{"qkv_m16_bias", 16, 5120, 2048, false, true, false},
+        DenseCase{"o_m1_accumulate", 1, 2048, 4096, false, false, true},
+        DenseCase{"o_m5_accumulate_bias", 5, 2048, 4096, false, true, true},
+        DenseCase{"o_m64_accumulate", 64, 2048, 4096, false, false, true},
+        DenseCase{"gate_up_m1_silu", 1, 1536, 2048, true, false, false},
+        DenseCase{"down_m3_accumulate_short_k", 3, 256, 200, false, false, true},
+        DenseCase{"odd_m7", 7, 34, 48, false, true, true}),
+    [](const ::testing::TestParamInfo<DenseCase>& info) { return std::string(info.param.name); });
+
 // --- INT8 W8A8 grouped and dense GEMMs ---------------------------------------
 
 // Against the CPU's W8A8 math on the same int8 values (kernels/cpu/
@@ -678,6 +758,8 @@ INSTANTIATE_TEST_SUITE_P(
         Int8Case{"dense_m1_qkv", 1, 0, 1, 5120, 2048, false, false, false, false},
         Int8Case{"dense_m37_bias", 37, 0, 1, 640, 272, false, false, true, false},
         Int8Case{"dense_m64_o_accumulate", 64, 0, 1, 2048, 4096, false, false, false, true},
+        Int8Case{"dense_m1_o_accumulate_bias", 1, 0, 1, 2048, 4096, false, false, true, true},
+        Int8Case{"dense_m1_gate_up_silu", 1, 0, 1, 1536, 2048, true, false, false, false},
         Int8Case{"dense_m300_gate_up_silu", 300, 0, 1, 768, 512, true, false, false, false},
         Int8Case{"dense_m3_odd", 3, 0, 1, 34, 48, false, false, true, true},
         // Grouped experts, gathered rows for gate_up, grouped rows for down.

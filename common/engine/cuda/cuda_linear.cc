@@ -14,20 +14,37 @@ namespace k = kernels::gpu;
 
 namespace {
 
-// The INT8 kernels in dense mode (one group of `rows` rows).
-k::GroupedGemmParams DenseInt8(const CudaActivations& x, int64_t rows,
-                               const DeviceLinearWeight& w) {
+// bf16 projections added into the float32 residual (o_proj, down_proj) run
+// on weft's kernels up to this many rows: split-K fills the card where
+// cuBLAS's kernels leave it idle (BENCHMARKS.md run 4: o_proj 1.25-1.57x
+// faster at M <= 16, 0.74x at 64). bf16 projections with bf16 outputs stay
+// on cuBLAS (faster at every M measured); INT8 ones always run on weft's
+// kernels.
+constexpr int64_t kMaxRowsForOwnBf16Accumulate = 16;
+
+bool OwnKernels(const DeviceLinearWeight& w, int64_t rows, bool accumulate) {
+  // (INT8 weights have these sizes, checked at load; bf16 ones may not.)
+  const bool shapes_fit = w.k % 8 == 0 && w.rows % 16 == 0;
+  return w.int8() || (accumulate && rows <= kMaxRowsForOwnBf16Accumulate && shapes_fit);
+}
+
+// weft's kernels in dense mode (one group of `rows` rows), bf16 or INT8.
+k::GroupedGemmParams Dense(const CudaActivations& x, int64_t rows, const DeviceLinearWeight& w) {
   k::GroupedGemmParams p;
-  p.x = x.q;
   p.lda = w.k;
   p.w = w.values.data();
   p.num_experts = 1;
   p.max_rows = rows;
   p.n = static_cast<int32_t>(w.rows);
   p.k = static_cast<int32_t>(w.k);
-  p.operands = k::GemmOperands::kInt8;
-  p.x_scales = x.q_scales;
-  p.w_scales = w.scales.as<float>();
+  if (w.int8()) {
+    p.x = x.q;
+    p.operands = k::GemmOperands::kInt8;
+    p.x_scales = x.q_scales;
+    p.w_scales = w.scales.as<float>();
+  } else {
+    p.x = x.bf16;
+  }
   return p;
 }
 
@@ -44,9 +61,9 @@ absl::Status NeedsInt8Input(const CudaActivations& x, const char* what) {
 absl::Status RunLinear(const CudaStep& step, const CudaActivations& x, int64_t rows,
                        const DeviceLinearWeight& w, const DeviceBuffer& bias, LinearOutput out,
                        const char* what) {
-  if (w.int8()) {
-    WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, what));
-    k::GroupedGemmParams p = DenseInt8(x, rows, w);
+  if (OwnKernels(w, rows, out.accumulate != nullptr)) {
+    if (w.int8()) WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, what));
+    k::GroupedGemmParams p = Dense(x, rows, w);
     p.bias = bias.as<__nv_bfloat16>();
     p.out = out.bf16;
     p.out_f32 = out.accumulate;
@@ -74,14 +91,14 @@ absl::Status RunLinear(const CudaStep& step, const CudaActivations& x, int64_t r
 }
 
 size_t GatedUpScratchBytes(int64_t rows, const DeviceLinearWeight& w) {
-  return w.int8() ? 0 : ScratchArena::Bytes(rows * w.rows, sizeof(__nv_bfloat16));
+  return OwnKernels(w, rows, false) ? 0 : ScratchArena::Bytes(rows * w.rows, sizeof(__nv_bfloat16));
 }
 
 absl::Status RunGatedUp(const CudaStep& step, const CudaActivations& x, int64_t rows,
                         const DeviceLinearWeight& w, __nv_bfloat16* act) {
-  if (w.int8()) {
-    WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, "gate_up projection"));
-    k::GroupedGemmParams p = DenseInt8(x, rows, w);
+  if (OwnKernels(w, rows, false)) {
+    if (w.int8()) WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, "gate_up projection"));
+    k::GroupedGemmParams p = Dense(x, rows, w);
     p.silu_and_mul = true;
     p.out = act;
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGroupedGemm(p, step.stream), "gate_up projection");

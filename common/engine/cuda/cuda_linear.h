@@ -1,10 +1,11 @@
 // The projections of the CUDA backend's layers, in either weight precision:
-// bf16 weights run on cuBLAS (bf16 activations), INT8 W8A8 weights on the
-// mma.sync INT8 kernels (grouped_gemm.h, dense mode) with the activations'
-// per-token INT8 copy and the per-token x per-channel dequantization in the
-// epilogue. A layer reads its input as CudaActivations: the bf16 rows, plus
-// their INT8 quantization when the decoder made one (fused into its
-// RMSNorm) or the layer quantized them itself (QuantizeRows).
+// bf16 weights run on cuBLAS, except decode-sized projections into the
+// residual (weft's split-K kernels, grouped_gemm.h dense mode); INT8 W8A8
+// weights on weft's INT8 kernels with the activations' per-token INT8 copy
+// and the per-token x per-channel dequantization in the epilogue. A layer
+// reads its input as CudaActivations: the bf16 rows, plus their INT8
+// quantization when the decoder made one (fused into its RMSNorm) or the
+// layer quantized them itself (QuantizeRows).
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_LINEAR_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_LINEAR_H_
 
@@ -35,9 +36,9 @@ absl::Status RunLinear(const CudaStep& step, const CudaActivations& x, int64_t r
                        const char* what);
 
 // The gated MLP's first projection and activation: w holds 2 * inter rows
-// (gate, then up); act [rows, inter] = silu(x gate^T) * (x up^T). bf16:
-// cuBLAS then the activation kernel (scratch: GatedUpScratchBytes); INT8:
-// one kernel with the activation fused into its epilogue.
+// (gate, then up); act [rows, inter] = silu(x gate^T) * (x up^T). INT8:
+// one kernel with the activation fused into its epilogue; bf16: cuBLAS
+// then the activation kernel (scratch: GatedUpScratchBytes).
 absl::Status RunGatedUp(const CudaStep& step, const CudaActivations& x, int64_t rows,
                         const DeviceLinearWeight& w, __nv_bfloat16* act);
 size_t GatedUpScratchBytes(int64_t rows, const DeviceLinearWeight& w);
