@@ -192,7 +192,7 @@ void Int8Square(int32_t size) {
   q.w_scales = bs;
   const double t = bench::MedianSeconds([&] { return LaunchGroupedGemm(q, nullptr); }, 10, 3);
   std::printf("\nINT8 W8A8 GEMM %d^3 (mma.sync m16n8k32, bf16 out): %.3f ms, %.0f TOP/s\n", size,
-              t * 1e3, 2.0 * size * double{size} * size / t / 1e12);
+              t * 1e3, 2.0 * static_cast<double>(size) * size * size / t / 1e12);
   for (void* p : {static_cast<void*>(aq), static_cast<void*>(as), static_cast<void*>(bq),
                   static_cast<void*>(bs), static_cast<void*>(out)}) {
     Check(cudaFree(p), "cudaFree");

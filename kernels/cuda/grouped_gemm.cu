@@ -5,6 +5,7 @@
 
 #include "kernels/cuda/grouped_gemm.cuh"
 #include "kernels/cuda/grouped_gemm.h"
+#include "kernels/cuda/int8_gemv.cuh"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -139,6 +140,23 @@ cudaError_t LaunchMmaSync(const GroupedGemmParams& p, cudaStream_t stream) {
   return cudaGetLastError();
 }
 
+// INT8 groups of at most kGemvRows rows (kAuto): the dp4a GEMV kernel, its
+// activation rows staged in shared memory (up to kMaxGemvK elements).
+constexpr int32_t kMaxGemvK = 16384;
+constexpr int32_t kGemvMeanExpertRows = 2;
+
+template <bool kSilu>
+cudaError_t LaunchInt8Gemv(const GroupedGemmParams& p, cudaStream_t stream) {
+  constexpr auto kKernel = device::Int8GemvKernel<kSilu>;
+  constexpr int kMaxSmem = device::kGemvRows * kMaxGemvK;
+  if (cudaError_t e = EnableSharedMemory<kKernel, kMaxSmem>(); e != cudaSuccess) return e;
+  const Grid g = MakeGrid(p, device::kGemvRows, device::kGemvBlockWeightRows);
+  if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
+  const size_t smem = static_cast<size_t>(device::kGemvRows) * p.k;
+  kKernel<<<static_cast<unsigned>(g.blocks), device::kGemvThreads, smem, stream>>>(g.args);
+  return cudaGetLastError();
+}
+
 template <bool kSilu>
 cudaError_t LaunchWgmma(const GroupedGemmParams& p, cudaStream_t stream) {
   using T = device::WgmmaTile;
@@ -161,6 +179,16 @@ cudaError_t Dispatch(const GroupedGemmParams& p, cudaStream_t stream) {
     return cudaErrorInvalidValue;
   }
   const int64_t mean_rows = p.max_rows / p.num_experts;
+  if constexpr (std::is_same_v<Op, device::Int8Operands>) {
+    // Dense with up to 8 rows, or experts with few rows on average (a
+    // decode step's: T <= 32 at top-8 of 128).
+    const bool few_rows = p.expert_offsets == nullptr
+                              ? p.max_rows <= device::kGemvRows
+                              : p.max_rows <= int64_t{kGemvMeanExpertRows} * p.num_experts;
+    if (p.path == GroupedGemmPath::kAuto && few_rows && p.k <= kMaxGemvK) {
+      return LaunchInt8Gemv<kSilu>(p, stream);
+    }
+  }
   if (mean_rows <= 12) {
     // Few rows: the weights are the traffic. Narrower tiles when the 128-row
     // ones would leave SMs idle (a dense decode projection: n / 128 blocks).

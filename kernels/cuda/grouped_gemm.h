@@ -21,6 +21,8 @@ namespace weft::kernels::gpu {
 // benchmarks pin the others to check and compare them. kMmaSync: mma.sync
 // kernels with the m tile chosen by max_rows / num_experts; kWgmma: the
 // sm_90a wgmma kernel with 128 x 256 tiles (for prefill-sized groups).
+// kAuto runs INT8 groups of up to 8 rows (on average) on a dp4a GEMV
+// kernel (int8_gemv.cuh).
 enum class GroupedGemmPath { kAuto, kMmaSync, kWgmma };
 
 // Element type of x and w. kInt8 runs on the mma.sync kernels only.

@@ -742,10 +742,21 @@ TEST_P(Int8GemmTest, MatchesCpuW8A8) {
   } else {
     p.out = d_out.get();
   }
-  ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
-  ASSERT_CUDA_OK(cudaDeviceSynchronize());
-  const std::vector<float> got = c.accumulate ? d_acc.Download() : ToFloat(d_out.Download());
-  ExpectClose(got, want, c.accumulate ? 1e-5 : 1e-2, c.name);
+  // kAuto (the GEMV kernel for groups of up to 8 rows) and the mma.sync
+  // kernels pinned, each from the same starting output.
+  for (GroupedGemmPath path : {GroupedGemmPath::kAuto, GroupedGemmPath::kMmaSync}) {
+    const std::string what =
+        std::string(c.name) + (path == GroupedGemmPath::kAuto ? " auto" : " mma.sync");
+    if (c.accumulate) {
+      ASSERT_CUDA_OK(cudaMemcpy(d_acc.get(), base.data(), base.size() * sizeof(float),
+                                cudaMemcpyHostToDevice));
+    }
+    p.path = path;
+    ASSERT_CUDA_OK(LaunchGroupedGemm(p, nullptr));
+    ASSERT_CUDA_OK(cudaDeviceSynchronize());
+    const std::vector<float> got = c.accumulate ? d_acc.Download() : ToFloat(d_out.Download());
+    ExpectClose(got, want, c.accumulate ? 1e-5 : 1e-2, what);
+  }
   // wgmma has no INT8 kernel: refused, not run.
   p.path = GroupedGemmPath::kWgmma;
   EXPECT_EQ(LaunchGroupedGemm(p, nullptr), cudaErrorInvalidValue);
@@ -766,7 +777,14 @@ INSTANTIATE_TEST_SUITE_P(
         Int8Case{"experts_gate_up_t1", 1, 16, 4, 128, 128, true, true, false, false},
         Int8Case{"experts_gate_up_t37", 37, 16, 4, 128, 128, true, true, false, false},
         Int8Case{"experts_down_t64", 64, 128, 8, 2048, 768, false, false, false, false},
-        Int8Case{"experts_gate_up_t500", 500, 8, 2, 512, 256, true, true, false, false}),
+        Int8Case{"experts_gate_up_t500", 500, 8, 2, 512, 256, true, true, false, false},
+        // A decode step's experts (the GEMV kernel): gathered gate_up with
+        // SiLU, grouped down; an expert with more than 8 rows takes two slots.
+        Int8Case{"experts_qwen_gate_up_t4", 4, 128, 8, 1536, 2048, true, true, false, false},
+        Int8Case{"experts_qwen_down_t16", 16, 128, 8, 2048, 768, false, false, false, false},
+        Int8Case{"experts_t16_e16", 16, 16, 2, 64, 96, true, true, false, false},
+        Int8Case{"dense_m8_bias_accumulate", 8, 0, 1, 96, 4096, false, false, true, true},
+        Int8Case{"dense_m2_long_k", 2, 0, 1, 64, 16384, false, false, false, false}),
     [](const ::testing::TestParamInfo<Int8Case>& info) { return std::string(info.param.name); });
 
 // Per-token quantization: the CPU's rule bit for bit (scales and int8
