@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/activation.cuh"
 #include "kernels/cuda/activation.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -29,11 +30,13 @@ cudaError_t LaunchSiluAndMul(const SiluAndMulParams& p, cudaStream_t stream) {
   if (p.rows == 0) return cudaSuccess;
   if (p.gate_up == nullptr || p.out == nullptr) return cudaErrorInvalidValue;
   if (p.inter % 8 == 0 && Aligned16(p.gate_up) && Aligned16(p.out)) {
-    device::SiluAndMulVec8Kernel<<<BlocksFor(p.rows * (p.inter / 8)), kThreads, 0, stream>>>(
-        p.gate_up, p.out, p.rows, p.inter);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::SiluAndMulVec8Kernel,
+                                              BlocksFor(p.rows * (p.inter / 8)), kThreads, 0,
+                                              stream, p.gate_up, p.out, p.rows, p.inter));
   } else {
-    device::SiluAndMulScalarKernel<<<BlocksFor(p.rows * p.inter), kThreads, 0, stream>>>(
-        p.gate_up, p.out, p.rows, p.inter);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::SiluAndMulScalarKernel,
+                                              BlocksFor(p.rows * p.inter), kThreads, 0, stream,
+                                              p.gate_up, p.out, p.rows, p.inter));
   }
   return cudaGetLastError();
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -19,6 +20,7 @@ __device__ __forceinline__ float SiluMul(float g, float u) { return g / (1.0f + 
 // aligned gate_up and out.
 __global__ void SiluAndMulVec8Kernel(const __nv_bfloat16* __restrict__ gate_up,
                                      __nv_bfloat16* __restrict__ out, int64_t rows, int32_t inter) {
+  WaitForPredecessors();
   const int32_t chunks_per_row = inter / 8;
   const int64_t total = rows * chunks_per_row;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
@@ -39,6 +41,7 @@ __global__ void SiluAndMulVec8Kernel(const __nv_bfloat16* __restrict__ gate_up,
 __global__ void SiluAndMulScalarKernel(const __nv_bfloat16* __restrict__ gate_up,
                                        __nv_bfloat16* __restrict__ out, int64_t rows,
                                        int32_t inter) {
+  WaitForPredecessors();
   const int64_t total = rows * inter;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
        i += int64_t{gridDim.x} * blockDim.x) {

@@ -4,6 +4,7 @@
 
 #include "kernels/cuda/embedding.cuh"
 #include "kernels/cuda/embedding.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -27,11 +28,13 @@ cudaError_t LaunchEmbedding(const EmbeddingParams& p, cudaStream_t stream) {
   if (p.table == nullptr || p.ids == nullptr || p.out == nullptr) return cudaErrorInvalidValue;
   const unsigned blocks = static_cast<unsigned>(p.tokens);
   if (p.hidden % 8 == 0 && Aligned16(p.table) && Aligned16(p.out)) {
-    device::EmbeddingVec8Kernel<<<blocks, ThreadsFor(p.hidden / 8), 0, stream>>>(
-        p.table, p.vocab, p.hidden, p.ids, p.out);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::EmbeddingVec8Kernel, blocks,
+                                              ThreadsFor(p.hidden / 8), 0, stream, p.table, p.vocab,
+                                              p.hidden, p.ids, p.out));
   } else {
-    device::EmbeddingScalarKernel<<<blocks, ThreadsFor(p.hidden), 0, stream>>>(
-        p.table, p.vocab, p.hidden, p.ids, p.out);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::EmbeddingScalarKernel, blocks,
+                                              ThreadsFor(p.hidden), 0, stream, p.table, p.vocab,
+                                              p.hidden, p.ids, p.out));
   }
   return cudaGetLastError();
 }
@@ -42,11 +45,13 @@ cudaError_t LaunchGatherRows(const GatherRowsParams& p, cudaStream_t stream) {
   if (p.src == nullptr || p.rows == nullptr || p.out == nullptr) return cudaErrorInvalidValue;
   const unsigned blocks = static_cast<unsigned>(p.num_rows);
   if (p.cols % 4 == 0 && Aligned16(p.src) && Aligned16(p.out)) {
-    device::GatherRowsVec4Kernel<<<blocks, ThreadsFor(p.cols / 4), 0, stream>>>(p.src, p.rows,
-                                                                                p.cols, p.out);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::GatherRowsVec4Kernel, blocks,
+                                              ThreadsFor(p.cols / 4), 0, stream, p.src, p.rows,
+                                              p.cols, p.out));
   } else {
-    device::GatherRowsScalarKernel<<<blocks, ThreadsFor(p.cols), 0, stream>>>(p.src, p.rows, p.cols,
-                                                                              p.out);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::GatherRowsScalarKernel, blocks,
+                                              ThreadsFor(p.cols), 0, stream, p.src, p.rows, p.cols,
+                                              p.out));
   }
   return cudaGetLastError();
 }

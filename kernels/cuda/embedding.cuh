@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -19,6 +20,7 @@ namespace weft::kernels::gpu::device {
 __global__ void EmbeddingVec8Kernel(const __nv_bfloat16* __restrict__ table, int64_t vocab,
                                     int32_t hidden, const int32_t* __restrict__ ids,
                                     float* __restrict__ out) {
+  WaitForPredecessors();
   const int64_t t = blockIdx.x;
   const int32_t id = ids[t];
   const int32_t chunks = hidden / 8;
@@ -44,6 +46,7 @@ __global__ void EmbeddingVec8Kernel(const __nv_bfloat16* __restrict__ table, int
 __global__ void EmbeddingScalarKernel(const __nv_bfloat16* __restrict__ table, int64_t vocab,
                                       int32_t hidden, const int32_t* __restrict__ ids,
                                       float* __restrict__ out) {
+  WaitForPredecessors();
   const int64_t t = blockIdx.x;
   const int32_t id = ids[t];
   float* row_out = out + t * hidden;
@@ -60,6 +63,7 @@ __global__ void EmbeddingScalarKernel(const __nv_bfloat16* __restrict__ table, i
 __global__ void GatherRowsVec4Kernel(const float* __restrict__ src,
                                      const int32_t* __restrict__ rows, int32_t cols,
                                      float* __restrict__ out) {
+  WaitForPredecessors();
   const int64_t r = blockIdx.x;
   const int32_t chunks = cols / 4;
   const float4* in = reinterpret_cast<const float4*>(src + int64_t{rows[r]} * cols);
@@ -71,6 +75,7 @@ __global__ void GatherRowsVec4Kernel(const float* __restrict__ src,
 __global__ void GatherRowsScalarKernel(const float* __restrict__ src,
                                        const int32_t* __restrict__ rows, int32_t cols,
                                        float* __restrict__ out) {
+  WaitForPredecessors();
   const int64_t r = blockIdx.x;
   const float* in = src + int64_t{rows[r]} * cols;
   float* dst = out + r * cols;

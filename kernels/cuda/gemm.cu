@@ -7,6 +7,7 @@
 
 #include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu {
 namespace device {
@@ -17,6 +18,7 @@ namespace device {
 template <typename T>
 __global__ void AddBiasKernel(T* __restrict__ y, int64_t ldy, int64_t m, int64_t n,
                               const __nv_bfloat16* __restrict__ bias) {
+  WaitForPredecessors();
   for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < n;
        c += int64_t{gridDim.x} * blockDim.x) {
     const float b = __bfloat162float(bias[c]);
@@ -48,8 +50,9 @@ cublasStatus_t AddBias(T* y, const GemmParams& p, cudaStream_t stream) {
   const int64_t row_blocks =
       std::clamp<int64_t>(kBiasMaxBlocks / column_blocks, 1, std::min<int64_t>(p.m, 65535));
   const dim3 grid(static_cast<unsigned>(column_blocks), static_cast<unsigned>(row_blocks));
-  device::AddBiasKernel<T><<<grid, kBiasThreads, 0, stream>>>(y, p.ldy, p.m, p.n, p.bias);
-  return cudaGetLastError() == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
+  const cudaError_t e = LaunchKernel(device::AddBiasKernel<T>, grid, kBiasThreads, 0, stream, y,
+                                     p.ldy, p.m, p.n, p.bias);
+  return e == cudaSuccess ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
 }
 
 }  // namespace

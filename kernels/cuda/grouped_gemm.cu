@@ -6,6 +6,7 @@
 #include "kernels/cuda/grouped_gemm.cuh"
 #include "kernels/cuda/grouped_gemm.h"
 #include "kernels/cuda/int8_gemv.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -136,7 +137,8 @@ cudaError_t LaunchMmaSync(const GroupedGemmParams& p, cudaStream_t stream) {
   Grid g = MakeGrid(p, T::kBm, T::kBn);
   SplitK(p, &g);
   if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
-  kKernel<<<static_cast<unsigned>(g.blocks), T::kThreads, T::kSmemBytes, stream>>>(g.args);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(kKernel, static_cast<unsigned>(g.blocks), T::kThreads,
+                                            T::kSmemBytes, stream, g.args));
   return cudaGetLastError();
 }
 
@@ -153,7 +155,8 @@ cudaError_t LaunchInt8Gemv(const GroupedGemmParams& p, cudaStream_t stream) {
   const Grid g = MakeGrid(p, device::kGemvRows, device::kGemvBlockWeightRows);
   if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
   const size_t smem = static_cast<size_t>(device::kGemvRows) * p.k;
-  kKernel<<<static_cast<unsigned>(g.blocks), device::kGemvThreads, smem, stream>>>(g.args);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(kKernel, static_cast<unsigned>(g.blocks),
+                                            device::kGemvThreads, smem, stream, g.args));
   return cudaGetLastError();
 }
 
@@ -164,7 +167,8 @@ cudaError_t LaunchWgmma(const GroupedGemmParams& p, cudaStream_t stream) {
   if (cudaError_t e = EnableSharedMemory<kKernel, T::kSmemBytes>(); e != cudaSuccess) return e;
   const Grid g = MakeGrid(p, T::kBm, T::kBn);
   if (g.blocks > INT32_MAX) return cudaErrorInvalidValue;
-  kKernel<<<static_cast<unsigned>(g.blocks), T::kThreads, T::kSmemBytes, stream>>>(g.args);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(kKernel, static_cast<unsigned>(g.blocks), T::kThreads,
+                                            T::kSmemBytes, stream, g.args));
   return cudaGetLastError();
 }
 

@@ -38,6 +38,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -328,6 +329,7 @@ struct TileLoader {
 template <class T, bool kSilu, class Op = Bf16Operands>
 __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
     GroupedGemmKernel(const GroupedGemmArgs p) {
+  WaitForPredecessors();
   using Acc = typename Op::Acc;
   using Loader = TileLoader<T::kBm, T::kBn, T::kThreads, kSilu, typename Op::Elem>;
   extern __shared__ uint8_t smem[];
@@ -603,6 +605,7 @@ __device__ __forceinline__ void WgmmaM64N256K16(float (&d)[128], uint64_t desc_a
 template <bool kSilu>
 __global__ void __launch_bounds__(WgmmaTile::kThreads, 1)
     GroupedGemmWgmmaKernel(const GroupedGemmArgs p) {
+  WaitForPredecessors();
   extern __shared__ uint8_t smem[];
   using T = WgmmaTile;
   constexpr int kBm = T::kBm, kBn = T::kBn, kStages = T::kStages;

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/grouped_gemm.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -38,6 +39,7 @@ __device__ __forceinline__ void Dp4a16(int32_t& acc, const uint4& w, const uint4
 
 template <bool kSilu>
 __global__ void __launch_bounds__(kGemvThreads) Int8GemvKernel(const GroupedGemmArgs p) {
+  WaitForPredecessors();
   extern __shared__ uint4 x_smem[];  // [kGemvRows][k / 16]
   const int64_t slot = blockIdx.x / p.n_tiles;
   const int n_tile = static_cast<int>(blockIdx.x % p.n_tiles);

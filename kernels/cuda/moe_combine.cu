@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/moe_combine.cuh"
 #include "kernels/cuda/moe_combine.h"
 
@@ -19,12 +20,14 @@ cudaError_t LaunchMoeCombine(const MoeCombineParams& p, cudaStream_t stream) {
   if (p.hidden % 8 == 0 && aligned && p.top_k <= device::kCombineMaxTopK) {
     const int vectors = p.hidden / 8;
     const int threads = std::min(256, (vectors + 31) / 32 * 32);
-    device::MoeCombineVec8Kernel<<<blocks, threads, 0, stream>>>(
-        p.expert_out, p.pair_row, p.weights, p.top_k, p.hidden, p.residual);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::MoeCombineVec8Kernel, blocks, threads, 0,
+                                              stream, p.expert_out, p.pair_row, p.weights, p.top_k,
+                                              p.hidden, p.residual));
   } else {
     const int threads = std::min(256, (p.hidden + 31) / 32 * 32);
-    device::MoeCombineScalarKernel<<<blocks, threads, 0, stream>>>(
-        p.expert_out, p.pair_row, p.weights, p.top_k, p.hidden, p.residual);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::MoeCombineScalarKernel, blocks, threads, 0,
+                                              stream, p.expert_out, p.pair_row, p.weights, p.top_k,
+                                              p.hidden, p.residual));
   }
   return cudaGetLastError();
 }

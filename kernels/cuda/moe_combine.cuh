@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -20,6 +21,7 @@ __global__ void MoeCombineVec8Kernel(const __nv_bfloat16* __restrict__ expert_ou
                                      const int32_t* __restrict__ pair_row,
                                      const float* __restrict__ weights, int32_t top_k,
                                      int32_t hidden, float* __restrict__ residual) {
+  WaitForPredecessors();
   __shared__ int32_t s_row[kCombineMaxTopK];
   __shared__ float s_weight[kCombineMaxTopK];
   const int64_t t = blockIdx.x;
@@ -63,6 +65,7 @@ __global__ void MoeCombineScalarKernel(const __nv_bfloat16* __restrict__ expert_
                                        const int32_t* __restrict__ pair_row,
                                        const float* __restrict__ weights, int32_t top_k,
                                        int32_t hidden, float* __restrict__ residual) {
+  WaitForPredecessors();
   const int64_t t = blockIdx.x;
   for (int32_t c = threadIdx.x; c < hidden; c += blockDim.x) {
     float sum = 0.0f;

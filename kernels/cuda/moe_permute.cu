@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/moe_permute.cuh"
 #include "kernels/cuda/moe_permute.h"
 
@@ -53,16 +54,18 @@ cudaError_t LaunchMoePermute(const MoePermuteParams& p, cudaStream_t stream) {
   const unsigned blocks = static_cast<unsigned>((chunks + warps - 1) / warps);
   const size_t hist_bytes = static_cast<size_t>(warps) * p.num_experts * sizeof(int32_t);
   auto* counts = static_cast<int32_t*>(p.workspace);
-  device::ChunkCountKernel<<<blocks, warps * device::kWarpSize, hist_bytes, stream>>>(
-      p.ids, pairs, chunk_pairs, chunks, p.num_experts, counts);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::ChunkCountKernel, blocks,
+                                            warps * device::kWarpSize, hist_bytes, stream, p.ids,
+                                            pairs, chunk_pairs, chunks, p.num_experts, counts));
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
-  device::
-      ChunkScanKernel<<<1, device::kPermuteScanThreads, p.num_experts * sizeof(int32_t), stream>>>(
-          counts, chunks, p.num_experts, p.expert_offsets);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::ChunkScanKernel, 1, device::kPermuteScanThreads,
+                                            p.num_experts * sizeof(int32_t), stream, counts, chunks,
+                                            p.num_experts, p.expert_offsets));
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
-  device::ChunkPlaceKernel<<<blocks, warps * device::kWarpSize, hist_bytes, stream>>>(
-      p.ids, pairs, chunk_pairs, chunks, p.top_k, p.num_experts, counts, p.expert_offsets,
-      p.row_token, p.pair_row);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::ChunkPlaceKernel, blocks,
+                                            warps * device::kWarpSize, hist_bytes, stream, p.ids,
+                                            pairs, chunk_pairs, chunks, p.top_k, p.num_experts,
+                                            counts, p.expert_offsets, p.row_token, p.pair_row));
   return cudaGetLastError();
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -36,6 +37,7 @@ __device__ __forceinline__ bool ValidExpert(int32_t e, int32_t experts) {
 __global__ void ChunkCountKernel(const int32_t* __restrict__ ids, int64_t pairs,
                                  int64_t chunk_pairs, int32_t chunks, int32_t experts,
                                  int32_t* __restrict__ counts) {
+  WaitForPredecessors();
   extern __shared__ int32_t s_hist[];
   const int lane = threadIdx.x % kWarpSize;
   const int warp = threadIdx.x / kWarpSize;
@@ -66,6 +68,7 @@ __global__ void ChunkCountKernel(const int32_t* __restrict__ ids, int64_t pairs,
 __global__ void __launch_bounds__(kPermuteScanThreads)
     ChunkScanKernel(int32_t* __restrict__ counts, int32_t chunks, int32_t experts,
                     int32_t* __restrict__ expert_offsets) {
+  WaitForPredecessors();
   extern __shared__ int32_t s_total[];
   __shared__ int32_t s_warp[kPermuteScanThreads / kWarpSize];
   const int lane = threadIdx.x % kWarpSize;
@@ -132,6 +135,7 @@ __global__ void ChunkPlaceKernel(const int32_t* __restrict__ ids, int64_t pairs,
                                  int32_t experts, const int32_t* __restrict__ chunk_base,
                                  const int32_t* __restrict__ expert_offsets,
                                  int32_t* __restrict__ row_token, int32_t* __restrict__ pair_row) {
+  WaitForPredecessors();
   extern __shared__ int32_t s_next[];
   const int lane = threadIdx.x % kWarpSize;
   const int warp = threadIdx.x / kWarpSize;

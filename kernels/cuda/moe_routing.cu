@@ -1,3 +1,4 @@
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/moe_routing.cuh"
 #include "kernels/cuda/moe_routing.h"
 
@@ -20,9 +21,10 @@ unsigned Blocks(int64_t tokens) {
 template <int kSlots>
 struct SoftmaxLaunch {
   static cudaError_t Run(const MoeRoutingParams& p, cudaStream_t stream) {
-    device::SoftmaxTopKKernel<kSlots>
-        <<<Blocks(p.tokens), device::kRoutingWarps * device::kWarpSize, 0, stream>>>(
-            p.logits, p.tokens, p.num_experts, p.top_k, p.normalize, p.ids, p.weights);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::SoftmaxTopKKernel<kSlots>, Blocks(p.tokens),
+                                              device::kRoutingWarps * device::kWarpSize, 0, stream,
+                                              p.logits, p.tokens, p.num_experts, p.top_k,
+                                              p.normalize, p.ids, p.weights));
     return cudaGetLastError();
   }
 };
@@ -30,10 +32,11 @@ struct SoftmaxLaunch {
 template <int kSlots>
 struct GroupedSigmoidLaunch {
   static cudaError_t Run(const MoeRoutingParams& p, cudaStream_t stream) {
-    device::GroupedSigmoidTopKKernel<kSlots>
-        <<<Blocks(p.tokens), device::kRoutingWarps * device::kWarpSize, 0, stream>>>(
-            p.logits, p.correction_bias, p.tokens, p.num_experts, p.n_group, p.topk_group, p.top_k,
-            p.normalize, p.routed_scaling_factor, p.ids, p.weights);
+    WEFT_RETURN_IF_LAUNCH_FAILED(
+        LaunchKernel(device::GroupedSigmoidTopKKernel<kSlots>, Blocks(p.tokens),
+                     device::kRoutingWarps * device::kWarpSize, 0, stream, p.logits,
+                     p.correction_bias, p.tokens, p.num_experts, p.n_group, p.topk_group, p.top_k,
+                     p.normalize, p.routed_scaling_factor, p.ids, p.weights));
     return cudaGetLastError();
   }
 };

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -88,6 +89,7 @@ template <int kSlots>
 __global__ void __launch_bounds__(kRoutingWarps* kWarpSize)
     SoftmaxTopKKernel(const float* __restrict__ logits, int64_t tokens, int num_experts, int top_k,
                       bool normalize, int32_t* __restrict__ ids, float* __restrict__ weights) {
+  WaitForPredecessors();
   const int lane = threadIdx.x % kWarpSize;
   const int64_t t = blockIdx.x * int64_t{kRoutingWarps} + threadIdx.x / kWarpSize;
   if (t >= tokens) return;
@@ -133,6 +135,7 @@ __global__ void __launch_bounds__(kRoutingWarps* kWarpSize)
                              int64_t tokens, int num_experts, int n_group, int topk_group,
                              int top_k, bool normalize, float scaling, int32_t* __restrict__ ids,
                              float* __restrict__ weights) {
+  WaitForPredecessors();
   __shared__ float s_choice[kRoutingWarps][kRoutingMaxExperts];
   __shared__ float s_group_score[kRoutingWarps][kRoutingMaxExperts];
   __shared__ uint8_t s_kept[kRoutingWarps][kRoutingMaxExperts];

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/paged_attention.h"
 
@@ -70,7 +71,8 @@ cudaError_t Launch(device::AttentionArgs a, int64_t tokens, int32_t num_kv_heads
   }
   const dim3 grid(static_cast<unsigned>(tokens * a.head_chunks * num_kv_heads), 1,
                   static_cast<unsigned>(a.partitions));
-  kernel<<<grid, device::kAttentionThreads, kShared, stream>>>(a);
+  WEFT_RETURN_IF_LAUNCH_FAILED(
+      LaunchKernel(kernel, grid, device::kAttentionThreads, kShared, stream, a));
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
   if (a.partitions == 1) return cudaSuccess;
   device::MergeArgs m;
@@ -83,8 +85,9 @@ cudaError_t Launch(device::AttentionArgs a, int64_t tokens, int32_t num_kv_heads
   m.partitions = a.partitions;
   m.partition_size = a.partition_size;
   const int64_t blocks = (m.rows + device::kMergeWarps - 1) / device::kMergeWarps;
-  device::MergePartitionsKernel<kDv>
-      <<<static_cast<unsigned>(blocks), device::kMergeWarps * device::kWarpSize, 0, stream>>>(m);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::MergePartitionsKernel<kDv>,
+                                            static_cast<unsigned>(blocks),
+                                            device::kMergeWarps * device::kWarpSize, 0, stream, m));
   return cudaGetLastError();
 }
 
@@ -222,9 +225,11 @@ cudaError_t LaunchWriteKv(const PagedKvCacheView& cache, const WriteKvParams& p,
   const int64_t blocks =
       std::min<int64_t>((p.tokens * per_token + kThreads - 1) / kThreads, kMaxBlocks);
   if (vec == 8) {
-    device::WriteKvKernel<8><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(a);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(
+        device::WriteKvKernel<8>, static_cast<unsigned>(blocks), kThreads, 0, stream, a));
   } else {
-    device::WriteKvKernel<1><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(a);
+    WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(
+        device::WriteKvKernel<1>, static_cast<unsigned>(blocks), kThreads, 0, stream, a));
   }
   return cudaGetLastError();
 }

@@ -45,6 +45,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/paged_attention.h"
 
 namespace weft::kernels::gpu::device {
@@ -631,6 +632,7 @@ __device__ __forceinline__ void JointAttention(const AttentionArgs& a, unsigned 
 
 template <int kD, int kDv, bool kVInK>
 __global__ void __launch_bounds__(kAttentionThreads) PagedAttentionKernel(const AttentionArgs a) {
+  WaitForPredecessors();
   using Config = AttentionConfig<kD, kDv, kVInK>;
   constexpr int kStages = Config::kStages;
 
@@ -740,6 +742,7 @@ struct MergeArgs {
 // token's context (the others were never written) and normalizes.
 template <int kDv>
 __global__ void __launch_bounds__(kMergeWarps* kWarpSize) MergePartitionsKernel(const MergeArgs a) {
+  WaitForPredecessors();
   constexpr int kPerLane = kDv / kWarpSize;
   static_assert(kDv % kWarpSize == 0, "v_head_dim in whole warps");
   const int64_t row = int64_t{blockIdx.x} * kMergeWarps + threadIdx.x / kWarpSize;
@@ -794,6 +797,7 @@ struct WriteKvArgs {
 // aligned); kVec = 1: element copies. Negative slots are skipped.
 template <int kVec>
 __global__ void WriteKvKernel(const WriteKvArgs a) {
+  WaitForPredecessors();
   using Piece = std::conditional_t<kVec == 8, uint4, __nv_bfloat16>;
   const int64_t k_pieces = a.head_dim / kVec;
   const int64_t v_pieces = a.v_new != nullptr ? a.v_head_dim / kVec : 0;

@@ -1,6 +1,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/quantize.h"
 
 namespace weft::kernels::gpu {
@@ -14,6 +15,7 @@ constexpr int kThreads = 256;
 __global__ void __launch_bounds__(kThreads)
     QuantizeKernel(const __nv_bfloat16* __restrict__ x, int64_t ldx, int32_t cols,
                    int8_t* __restrict__ q, int64_t ldq, float* __restrict__ scales) {
+  WaitForPredecessors();
   __shared__ float warp_max[kThreads / kWarpSize];
   const int64_t row = blockIdx.x;
   const __nv_bfloat16* in = x + row * ldx;
@@ -45,8 +47,9 @@ cudaError_t LaunchQuantizePerToken(const QuantizeParams& p, cudaStream_t stream)
   }
   if (p.rows == 0) return cudaSuccess;
   if (p.x == nullptr || p.q == nullptr || p.scales == nullptr) return cudaErrorInvalidValue;
-  device::QuantizeKernel<<<static_cast<unsigned>(p.rows), device::kThreads, 0, stream>>>(
-      p.x, p.ldx, p.cols, p.q, p.ldq, p.scales);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::QuantizeKernel, static_cast<unsigned>(p.rows),
+                                            device::kThreads, 0, stream, p.x, p.ldx, p.cols, p.q,
+                                            p.ldq, p.scales));
   return cudaGetLastError();
 }
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/rms_norm.cuh"
 #include "kernels/cuda/rms_norm.h"
 
@@ -20,8 +21,9 @@ template <int kItems>
 cudaError_t LaunchAddRmsNormWarp(const AddRmsNormParams& p, cudaStream_t stream) {
   constexpr int kRowsPerBlock = kBlockThreads / device::kWarpSize;
   const int64_t blocks = (p.rows + kRowsPerBlock - 1) / kRowsPerBlock;
-  device::AddRmsNormWarpKernel<kItems><<<static_cast<unsigned>(blocks), kBlockThreads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.rows, p.dim, p.eps, p.q, p.q_scales);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(
+      device::AddRmsNormWarpKernel<kItems>, static_cast<unsigned>(blocks), kBlockThreads, 0, stream,
+      p.residual, p.add, p.weight, p.out, p.rows, p.dim, p.eps, p.q, p.q_scales));
   return cudaGetLastError();
 }
 
@@ -29,8 +31,9 @@ cudaError_t LaunchAddRmsNormWarp(const AddRmsNormParams& p, cudaStream_t stream)
 // vectors.
 template <int kItems>
 cudaError_t LaunchAddRmsNormBlock(const AddRmsNormParams& p, int threads, cudaStream_t stream) {
-  device::AddRmsNormBlockKernel<kItems><<<static_cast<unsigned>(p.rows), threads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales);
+  WEFT_RETURN_IF_LAUNCH_FAILED(
+      LaunchKernel(device::AddRmsNormBlockKernel<kItems>, static_cast<unsigned>(p.rows), threads, 0,
+                   stream, p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales));
   return cudaGetLastError();
 }
 
@@ -40,9 +43,9 @@ cudaError_t LaunchRmsNormBf16Vec(const RmsNormBf16Params& p, int64_t rows, cudaS
   constexpr int64_t kRowsPerBlock = kBlockThreads / kLanes;
   const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   if (blocks > kMaxBlocks) return cudaErrorInvalidValue;
-  device::RmsNormBf16VecKernel<kLanes, kItems>
-      <<<static_cast<unsigned>(blocks), kBlockThreads, 0, stream>>>(
-          p.x, rows, p.heads, p.token_stride, p.dim, p.weight, p.eps);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(
+      device::RmsNormBf16VecKernel<kLanes, kItems>, static_cast<unsigned>(blocks), kBlockThreads, 0,
+      stream, p.x, rows, p.heads, p.token_stride, p.dim, p.weight, p.eps));
   return cudaGetLastError();
 }
 
@@ -77,8 +80,9 @@ cudaError_t LaunchAddRmsNorm(const AddRmsNormParams& p, cudaStream_t stream) {
     return LaunchAddRmsNormBlock<8>(p, RoundUp32((vecs + 7) / 8), stream);
   }
   const int threads = std::clamp(RoundUp32(p.dim / 4), device::kWarpSize, 1024);
-  device::AddRmsNormScalarKernel<<<static_cast<unsigned>(p.rows), threads, 0, stream>>>(
-      p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales);
+  WEFT_RETURN_IF_LAUNCH_FAILED(
+      LaunchKernel(device::AddRmsNormScalarKernel, static_cast<unsigned>(p.rows), threads, 0,
+                   stream, p.residual, p.add, p.weight, p.out, p.dim, p.eps, p.q, p.q_scales));
   return cudaGetLastError();
 }
 
@@ -103,8 +107,9 @@ cudaError_t LaunchRmsNormBf16(const RmsNormBf16Params& p, cudaStream_t stream) {
   constexpr int64_t kRowsPerBlock = kBlockThreads / device::kWarpSize;
   const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   if (blocks > kMaxBlocks) return cudaErrorInvalidValue;
-  device::RmsNormBf16ScalarKernel<<<static_cast<unsigned>(blocks), kBlockThreads, 0, stream>>>(
-      p.x, rows, p.heads, p.token_stride, p.dim, p.weight, p.eps);
+  WEFT_RETURN_IF_LAUNCH_FAILED(
+      LaunchKernel(device::RmsNormBf16ScalarKernel, static_cast<unsigned>(blocks), kBlockThreads, 0,
+                   stream, p.x, rows, p.heads, p.token_stride, p.dim, p.weight, p.eps));
   return cudaGetLastError();
 }
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -124,6 +125,7 @@ __global__ void __launch_bounds__(256)
                          const __nv_bfloat16* __restrict__ weight, __nv_bfloat16* __restrict__ out,
                          int64_t rows, int32_t dim, float eps, int8_t* __restrict__ q,
                          float* __restrict__ q_scales) {
+  WaitForPredecessors();
   const int64_t row = blockIdx.x * int64_t{blockDim.x / kWarpSize} + threadIdx.x / kWarpSize;
   if (row >= rows) return;  // uniform over the warp
   AddRmsNormRowVec4<kItems, true>(
@@ -140,6 +142,7 @@ __global__ void __launch_bounds__(1024)
                           const __nv_bfloat16* __restrict__ weight, __nv_bfloat16* __restrict__ out,
                           int32_t dim, float eps, int8_t* __restrict__ q,
                           float* __restrict__ q_scales) {
+  WaitForPredecessors();
   __shared__ float scratch[kWarpSize];
   const int64_t row = blockIdx.x;
   AddRmsNormRowVec4<kItems, false>(
@@ -156,6 +159,7 @@ __global__ void __launch_bounds__(1024)
                            const __nv_bfloat16* __restrict__ weight,
                            __nv_bfloat16* __restrict__ out, int32_t dim, float eps,
                            int8_t* __restrict__ q, float* __restrict__ q_scales) {
+  WaitForPredecessors();
   __shared__ float scratch[kWarpSize];
   const int64_t row = blockIdx.x;
   float* x = residual + row * dim;
@@ -204,6 +208,7 @@ __global__ void __launch_bounds__(256)
     RmsNormBf16VecKernel(__nv_bfloat16* __restrict__ x, int64_t rows, int32_t heads,
                          int64_t token_stride, int32_t dim,
                          const __nv_bfloat16* __restrict__ weight, float eps) {
+  WaitForPredecessors();
   const int64_t r = (blockIdx.x * int64_t{blockDim.x} + threadIdx.x) / kLanes;
   const int sub = threadIdx.x % kLanes;
   // No early return: every lane of the warp takes part in GroupSum.
@@ -245,6 +250,7 @@ __global__ void __launch_bounds__(256)
     RmsNormBf16ScalarKernel(__nv_bfloat16* __restrict__ x, int64_t rows, int32_t heads,
                             int64_t token_stride, int32_t dim,
                             const __nv_bfloat16* __restrict__ weight, float eps) {
+  WaitForPredecessors();
   const int64_t r = blockIdx.x * int64_t{blockDim.x / kWarpSize} + threadIdx.x / kWarpSize;
   if (r >= rows) return;  // uniform over the warp
   const int lane = threadIdx.x % kWarpSize;

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/rope.cuh"
 #include "kernels/cuda/rope.h"
 
@@ -31,9 +32,10 @@ cudaError_t LaunchRopeKernel(const RopeParams& p, cudaStream_t stream) {
   const int64_t head_blocks = (p.heads + rows_per_block - 1) / rows_per_block;
   if (head_blocks > kMaxGridY) return cudaErrorInvalidValue;
   const dim3 grid(static_cast<unsigned>(p.tokens), static_cast<unsigned>(head_blocks));
-  device::RopeKernel<kPairs, kItems><<<grid, threads, 0, stream>>>(
-      p.x, p.positions, p.heads, p.token_stride, p.head_stride, p.offset, half, lanes_per_row,
-      p.inv_freq, p.attention_scaling, p.interleaved);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::RopeKernel<kPairs, kItems>, grid, threads, 0,
+                                            stream, p.x, p.positions, p.heads, p.token_stride,
+                                            p.head_stride, p.offset, half, lanes_per_row,
+                                            p.inv_freq, p.attention_scaling, p.interleaved));
   return cudaGetLastError();
 }
 

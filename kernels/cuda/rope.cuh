@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "kernels/cuda/device_math.cuh"
+#include "kernels/cuda/launch.cuh"
 
 namespace weft::kernels::gpu::device {
 
@@ -97,6 +98,7 @@ __global__ void __launch_bounds__(kRopeMaxThreads)
                int64_t token_stride, int32_t head_stride, int32_t offset, int32_t half,
                int lanes_per_row, const float* __restrict__ inv_freq, float attention_scaling,
                bool interleaved) {
+  WaitForPredecessors();
   __shared__ float cos_table[kRopeMaxHalf];
   __shared__ float sin_table[kRopeMaxHalf];
   const int64_t t = blockIdx.x;

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <cub/device/device_segmented_radix_sort.cuh>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/sampling.cuh"
 #include "kernels/cuda/sampling.h"
 
@@ -83,8 +84,8 @@ cudaError_t LaunchSample(const SampleParams& p, cudaStream_t stream) {
   double* lse = At<double>(p.workspace, l.lse);
 
   constexpr int kThreads = device::kSampleThreads;
-  device::PrepareKernel<kThreads>
-      <<<p.rows, kThreads, 0, stream>>>(p, keys, ids, segment_begin, segment_end, lse);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::PrepareKernel<kThreads>, p.rows, kThreads, 0,
+                                            stream, p, keys, ids, segment_begin, segment_end, lse));
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
   size_t sort_bytes = l.sort_temp_bytes;
   if (cudaError_t e = cub::DeviceSegmentedRadixSort::SortPairsDescending(
@@ -93,7 +94,8 @@ cudaError_t LaunchSample(const SampleParams& p, cudaStream_t stream) {
       e != cudaSuccess) {
     return e;
   }
-  device::SelectKernel<kThreads><<<p.rows, kThreads, 0, stream>>>(p, sorted_keys, sorted_ids, lse);
+  WEFT_RETURN_IF_LAUNCH_FAILED(LaunchKernel(device::SelectKernel<kThreads>, p.rows, kThreads, 0,
+                                            stream, p, sorted_keys, sorted_ids, lse));
   return cudaGetLastError();
 }
 

@@ -22,6 +22,7 @@
 #include <cub/block/block_reduce.cuh>
 #include <cub/block/block_scan.cuh>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/sampling.h"
 
 namespace weft::kernels::gpu::device {
@@ -75,6 +76,7 @@ __global__ void __launch_bounds__(kThreads)
     PrepareKernel(SampleParams p, float* __restrict__ keys, int32_t* __restrict__ ids,
                   int32_t* __restrict__ segment_begin, int32_t* __restrict__ segment_end,
                   double* __restrict__ lse_out) {
+  WaitForPredecessors();
   using FloatReduce = cub::BlockReduce<float, kThreads>;
   using DoubleReduce = cub::BlockReduce<double, kThreads>;
   using RankReduce = cub::BlockReduce<Ranked, kThreads>;
@@ -257,6 +259,7 @@ template <int kThreads>
 __global__ void __launch_bounds__(kThreads)
     SelectKernel(SampleParams p, const float* __restrict__ sorted,
                  const int32_t* __restrict__ sorted_ids, const double* __restrict__ lse) {
+  WaitForPredecessors();
   using Scanner = CandidateScan<kThreads>;
   __shared__ typename Scanner::Temp temp;
   __shared__ int shared_int;

@@ -24,6 +24,7 @@
 #include "common/engine/verify/reference_check.h"
 #include "common/engine/verify/reference_file.h"
 #include "gtest/gtest.h"
+#include "kernels/cuda/programmatic_launch.h"
 
 namespace weft::engine::gpu {
 namespace {
@@ -412,6 +413,47 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsFollowANewKvPool) {
   }
   // One bucket (1 token, context 256) captured once per pool.
   EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(**graphed).graph_captures(), 3);
+}
+
+// Programmatic dependent launch (kernels/cuda/launch.cuh, on by default)
+// only lets a kernel start while its predecessor drains: the same steps,
+// eager and as captured graphs, give the same logits with it off (up to
+// the order of split-K's atomic float additions).
+TEST_P(CudaModelReferenceTest, ProgrammaticLaunchChangesNoResult) {
+  const std::string dir = kModels + GetParam();
+  absl::StatusOr<std::unique_ptr<CausalLm>> with = LoadCudaModel(dir);
+  ASSERT_TRUE(with.ok()) << with.status();
+  absl::StatusOr<std::unique_ptr<CausalLm>> without = LoadCudaModel(dir);
+  ASSERT_TRUE(without.ok()) << without.status();
+  const int32_t vocab = static_cast<int32_t>((*with)->config().vocab_size);
+  Runner with_run(**with, 64, 16), without_run(**without, 64, 16);
+  std::vector<std::pair<int64_t, std::vector<int32_t>>> pieces(3);
+  uint32_t state = 31337;
+  for (int s = 0; s < 3; ++s) {
+    pieces[s].first = s;
+    for (int i = 0; i < 20 + 13 * s; ++i) {
+      state = state * 1664525u + 1013904223u;
+      pieces[s].second.push_back(static_cast<int32_t>(state % vocab));
+    }
+  }
+  double worst = 0;
+  for (int step = 0; step < 6; ++step) {
+    kernels::gpu::SetProgrammaticLaunch(true);
+    const auto a = with_run.Step(pieces);
+    kernels::gpu::SetProgrammaticLaunch(false);
+    const auto b = without_run.Step(pieces);
+    kernels::gpu::SetProgrammaticLaunch(true);
+    ASSERT_EQ(a.size(), pieces.size());
+    ASSERT_EQ(b.size(), pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      worst = std::max(worst, RelativeError(a[i], b[i]));
+      const auto top = std::max_element(b[i].begin(), b[i].end());
+      pieces[i].second = {static_cast<int32_t>(top - b[i].begin())};
+    }
+  }
+  std::printf("programmatic launch on vs off: worst rel err %.3g\n", worst);
+  EXPECT_LT(worst, 1e-4);
+  EXPECT_GT(dynamic_cast<const CudaDecoderModel&>(**with).graph_captures(), 0);
 }
 
 // Sampling on the GPU (CudaDecoderModel::ForwardAndSample) against the

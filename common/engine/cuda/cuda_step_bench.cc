@@ -17,7 +17,7 @@
 // The prefill row prints model FLOP/s against the 753 TFLOP/s bf16 ceiling.
 //
 //   weft-cuda-step-bench [--batches=1,64,128,256] [--contexts=512,2048] [--steps=20]
-//                        [--precision=bf16|int8] [--max_graph_tokens=256]
+//                        [--precision=bf16|int8] [--max_graph_tokens=256] [--pdl=true|false]
 #include <cuda_bf16.h>
 #include <cuda_runtime_api.h>
 
@@ -36,6 +36,7 @@
 #include "absl/strings/str_split.h"
 #include "common/engine/cuda/cuda_kv_memory.h"
 #include "common/engine/cuda/cuda_model_loader.h"
+#include "kernels/cuda/programmatic_launch.h"
 #include "kernels/cuda/random_fill.h"
 
 ABSL_FLAG(std::string, batches, "1,64,128,256", "Decode batch sizes");
@@ -45,6 +46,8 @@ ABSL_FLAG(int, max_graph_tokens, 256,
           "Decode steps of up to this many sequences run as CUDA graphs (0: eager launches)");
 ABSL_FLAG(std::string, precision, "bf16",
           "Weights: bf16, or int8 (W8A8 projections; router, embedding and LM head stay bf16)");
+ABSL_FLAG(bool, pdl, true,
+          "Programmatic dependent launch of weft's kernels (kernels/cuda/launch.cuh)");
 ABSL_FLAG(int, prefill_seqs, 8, "Prompts in the prefill row (0: skip)");
 ABSL_FLAG(int, prefill_len, 4096, "Tokens per prompt in the prefill row");
 
@@ -179,6 +182,7 @@ int Run() {
     return 1;
   }
   const bool int8 = precision == "int8";
+  kernels::gpu::SetProgrammaticLaunch(absl::GetFlag(FLAGS_pdl));
   if (int8) options.precision = WeightPrecision::kInt8;
   absl::StatusOr<std::unique_ptr<CausalLm>> model = BuildDummyCudaModel(*config, 1, options);
   if (!model.ok()) {
@@ -187,10 +191,10 @@ int Run() {
   }
   std::printf(
       "Qwen3-30B-A3B shape, dummy %s weights built on the GPU in %.1f s; decode steps of up "
-      "to %d sequences as CUDA graphs\n",
+      "to %d sequences as CUDA graphs; programmatic dependent launch %s\n",
       int8 ? "INT8 W8A8" : "bf16",
       std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
-      options.max_graph_tokens);
+      options.max_graph_tokens, kernels::gpu::ProgrammaticLaunchEnabled() ? "on" : "off");
   const std::vector<int> batches = ParseList(absl::GetFlag(FLAGS_batches));
   const std::vector<int> contexts = ParseList(absl::GetFlag(FLAGS_contexts));
   const int max_batch = *std::max_element(batches.begin(), batches.end());
