@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -21,6 +22,14 @@ inline void Check(cudaError_t e, const char* what) {
     std::fprintf(stderr, "%s: %s\n", what, cudaGetErrorString(e));
     std::exit(1);
   }
+}
+
+// n elements of T on the device (exits on failure).
+template <typename T>
+T* DeviceAlloc(int64_t n) {
+  T* p = nullptr;
+  Check(cudaMalloc(reinterpret_cast<void**>(&p), static_cast<size_t>(n) * sizeof(T)), "cudaMalloc");
+  return p;
 }
 
 // Median seconds of `fn` (which enqueues on the default stream and returns

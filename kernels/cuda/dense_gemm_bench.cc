@@ -36,15 +36,8 @@ using bench::Check;
 // 50 MB L2 of an H100 or H200.
 constexpr int kCopies = 8;
 
-template <typename T>
-T* Alloc(int64_t n) {
-  T* p = nullptr;
-  Check(cudaMalloc(reinterpret_cast<void**>(&p), static_cast<size_t>(n) * sizeof(T)), "cudaMalloc");
-  return p;
-}
-
 __nv_bfloat16* RandomBf16(int64_t n, float stddev, uint64_t seed) {
-  auto* p = Alloc<__nv_bfloat16>(n);
+  auto* p = bench::DeviceAlloc<__nv_bfloat16>(n);
   RandomFillParams f;
   f.out_bf16 = p;
   f.count = n;
@@ -72,14 +65,14 @@ void Shape(cublasHandle_t blas, const char* name, int32_t n, int32_t k, bool acc
   const int64_t w_elems = int64_t{n} * k;
   __nv_bfloat16* w = RandomBf16(kCopies * w_elems, 0.02f, 1);
   __nv_bfloat16* x = RandomBf16(max_m * k, 1.0f, 2);
-  auto* wq = Alloc<int8_t>(kCopies * w_elems);
-  auto* ws = Alloc<float>(kCopies * int64_t{n});
-  auto* xq = Alloc<int8_t>(max_m * k);
-  auto* xs = Alloc<float>(max_m);
+  auto* wq = bench::DeviceAlloc<int8_t>(kCopies * w_elems);
+  auto* ws = bench::DeviceAlloc<float>(kCopies * int64_t{n});
+  auto* xq = bench::DeviceAlloc<int8_t>(max_m * k);
+  auto* xs = bench::DeviceAlloc<float>(max_m);
   Quantize(w, kCopies * int64_t{n}, k, wq, ws);
   Quantize(x, max_m, k, xq, xs);
-  auto* out = Alloc<__nv_bfloat16>(max_m * n);
-  auto* out_f32 = Alloc<float>(max_m * n);
+  auto* out = bench::DeviceAlloc<__nv_bfloat16>(max_m * n);
+  auto* out_f32 = bench::DeviceAlloc<float>(max_m * n);
   Check(cudaMemset(out_f32, 0, max_m * n * sizeof(float)), "memset");
   Check(cudaDeviceSynchronize(), "setup");
   const double bf16_bytes = 2.0 * n * k;
@@ -170,14 +163,14 @@ void Shape(cublasHandle_t blas, const char* name, int32_t n, int32_t k, bool acc
 void Int8Square(int32_t size) {
   const int64_t elems = int64_t{size} * size;
   __nv_bfloat16* a = RandomBf16(elems, 1.0f, 3);
-  auto* aq = Alloc<int8_t>(elems);
-  auto* as = Alloc<float>(size);
-  auto* bq = Alloc<int8_t>(elems);
-  auto* bs = Alloc<float>(size);
+  auto* aq = bench::DeviceAlloc<int8_t>(elems);
+  auto* as = bench::DeviceAlloc<float>(size);
+  auto* bq = bench::DeviceAlloc<int8_t>(elems);
+  auto* bs = bench::DeviceAlloc<float>(size);
   Quantize(a, size, size, aq, as);
   Quantize(a, size, size, bq, bs);
   Check(cudaFree(a), "cudaFree");
-  auto* out = Alloc<__nv_bfloat16>(elems);
+  auto* out = bench::DeviceAlloc<__nv_bfloat16>(elems);
   GroupedGemmParams q;
   q.x = aq;
   q.lda = size;

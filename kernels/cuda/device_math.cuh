@@ -27,31 +27,34 @@ __device__ __forceinline__ float WarpMax(float v) {
   return v;
 }
 
-// Sum over the block (blockDim.x a multiple of 32, at most 1024); every
-// thread gets the result. `scratch` holds 32 floats of shared memory.
-__device__ __forceinline__ float BlockSum(float v, float* scratch) {
+// `v` reduced over the block by `warp_op` (a warp reduction: WarpSum,
+// WarpMax) applied twice, per warp and across the warps' results
+// (blockDim.x a multiple of 32, at most 1024; `identity` stands in for the
+// missing warps); every thread gets the result. `scratch` holds 32 floats
+// of shared memory.
+template <typename WarpOp>
+__device__ __forceinline__ float BlockAllReduce(float v, float* scratch, WarpOp warp_op,
+                                                float identity) {
   const int lane = threadIdx.x % kWarpSize;
   const int warp = threadIdx.x / kWarpSize;
-  v = WarpSum(v);
+  v = warp_op(v);
   __syncthreads();  // scratch may still be read by a previous call
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
   const int warps = blockDim.x / kWarpSize;
-  v = lane < warps ? scratch[lane] : 0.0f;
-  return WarpSum(v);
+  v = lane < warps ? scratch[lane] : identity;
+  return warp_op(v);
+}
+
+__device__ __forceinline__ float BlockSum(float v, float* scratch) {
+  return BlockAllReduce(
+      v, scratch, [](float x) { return WarpSum(x); }, 0.0f);
 }
 
 // Max over the block, as BlockSum (inputs >= 0: the idle lanes read 0).
 __device__ __forceinline__ float BlockMaxNonNegative(float v, float* scratch) {
-  const int lane = threadIdx.x % kWarpSize;
-  const int warp = threadIdx.x / kWarpSize;
-  v = WarpMax(v);
-  __syncthreads();  // scratch may still be read by a previous call
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  const int warps = blockDim.x / kWarpSize;
-  v = lane < warps ? scratch[lane] : 0.0f;
-  return WarpMax(v);
+  return BlockAllReduce(
+      v, scratch, [](float x) { return WarpMax(x); }, 0.0f);
 }
 
 // Symmetric INT8 quantization of a row whose max |x| is `max_abs`: scale =

@@ -30,13 +30,6 @@ using bench::Check;
 
 constexpr int32_t kExperts = 128, kHidden = 2048, kInter = 768, kTopK = 8;
 
-template <typename T>
-T* Alloc(int64_t n) {
-  T* p = nullptr;
-  Check(cudaMalloc(reinterpret_cast<void**>(&p), static_cast<size_t>(n) * sizeof(T)), "cudaMalloc");
-  return p;
-}
-
 // Uniform values of the given standard deviation (non-zero data: never time
 // zeros).
 void Fill(__nv_bfloat16* bf, float* f, int64_t n, float stddev, uint64_t seed) {
@@ -51,17 +44,17 @@ void Fill(__nv_bfloat16* bf, float* f, int64_t n, float stddev, uint64_t seed) {
 
 void RunTokens(int64_t tokens, const __nv_bfloat16* w13, const __nv_bfloat16* w2) {
   const int64_t pairs = tokens * kTopK;
-  auto* x = Alloc<__nv_bfloat16>(tokens * kHidden);
-  auto* logits = Alloc<float>(tokens * kExperts);
-  auto* ids = Alloc<int32_t>(pairs);
-  auto* weights = Alloc<float>(pairs);
-  auto* offsets = Alloc<int32_t>(kExperts + 1);
-  auto* row_token = Alloc<int32_t>(pairs);
-  auto* pair_row = Alloc<int32_t>(pairs);
+  auto* x = bench::DeviceAlloc<__nv_bfloat16>(tokens * kHidden);
+  auto* logits = bench::DeviceAlloc<float>(tokens * kExperts);
+  auto* ids = bench::DeviceAlloc<int32_t>(pairs);
+  auto* weights = bench::DeviceAlloc<float>(pairs);
+  auto* offsets = bench::DeviceAlloc<int32_t>(kExperts + 1);
+  auto* row_token = bench::DeviceAlloc<int32_t>(pairs);
+  auto* pair_row = bench::DeviceAlloc<int32_t>(pairs);
   const size_t ws_bytes = MoePermuteWorkspaceBytes(kExperts, pairs);
-  auto* ws = Alloc<char>(static_cast<int64_t>(ws_bytes) + 1);
-  auto* act = Alloc<__nv_bfloat16>(pairs * kInter);
-  auto* out = Alloc<__nv_bfloat16>(pairs * kHidden);
+  auto* ws = bench::DeviceAlloc<char>(static_cast<int64_t>(ws_bytes) + 1);
+  auto* act = bench::DeviceAlloc<__nv_bfloat16>(pairs * kInter);
+  auto* out = bench::DeviceAlloc<__nv_bfloat16>(pairs * kHidden);
   Fill(x, nullptr, tokens * kHidden, 1.0f, 1000 + tokens);
   Fill(nullptr, logits, tokens * kExperts, 1.0f, 2000 + tokens);
 
@@ -180,8 +173,8 @@ int Main(int argc, char** argv) {
   }
   const int64_t w13_count = int64_t{kExperts} * 2 * kInter * kHidden;
   const int64_t w2_count = int64_t{kExperts} * kHidden * kInter;
-  auto* w13 = Alloc<__nv_bfloat16>(w13_count);
-  auto* w2 = Alloc<__nv_bfloat16>(w2_count);
+  auto* w13 = bench::DeviceAlloc<__nv_bfloat16>(w13_count);
+  auto* w2 = bench::DeviceAlloc<__nv_bfloat16>(w2_count);
   Fill(w13, nullptr, w13_count, 0.02f, 1);
   Fill(w2, nullptr, w2_count, 0.03f, 2);
   Check(cudaDeviceSynchronize(), "fill");

@@ -16,33 +16,6 @@ namespace weft::engine::gpu {
 
 namespace k = kernels::gpu;
 
-namespace {
-
-// A layer's experts as grouped GEMM operands: x (its INT8 copy for INT8
-// weights) times each expert's [n, k] slice of w.
-k::GroupedGemmParams Experts(const DeviceLinearWeight& w, int32_t num_experts,
-                             const CudaActivations& x, const int32_t* offsets, int64_t pairs) {
-  k::GroupedGemmParams p;
-  p.lda = w.k;
-  p.w = w.values.data();
-  p.expert_offsets = offsets;
-  p.num_experts = num_experts;
-  p.max_rows = pairs;
-  p.n = static_cast<int32_t>(w.rows / num_experts);
-  p.k = static_cast<int32_t>(w.k);
-  if (w.int8()) {
-    p.x = x.q;
-    p.operands = k::GemmOperands::kInt8;
-    p.x_scales = x.q_scales;
-    p.w_scales = w.scales.as<float>();
-  } else {
-    p.x = x.bf16;
-  }
-  return p;
-}
-
-}  // namespace
-
 size_t CudaDenseMlp::ScratchBytes(const StepShape& s) const {
   return ScratchArena::Bytes(s.tokens * w_.inter, sizeof(__nv_bfloat16)) +
          std::max(GatedUpScratchBytes(s.tokens, w_.gate_up),
@@ -145,7 +118,8 @@ absl::Status CudaMoeBlock::Forward(const CudaStep& step, const CudaActivations& 
   permute.workspace_bytes = permute_bytes;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchMoePermute(permute, step.stream), "MoE permute");
 
-  k::GroupedGemmParams up = Experts(w_.gate_up, w_.num_experts, h, offsets, pairs);
+  k::GroupedGemmParams up = LinearGemmParams(w_.gate_up, w_.num_experts, h, pairs);
+  up.expert_offsets = offsets;
   up.a_rows = row_token;
   up.silu_and_mul = true;
   up.out = act;
@@ -153,7 +127,8 @@ absl::Status CudaMoeBlock::Forward(const CudaStep& step, const CudaActivations& 
 
   WEFT_ASSIGN_OR_RETURN(const CudaActivations down_in,
                         QuantizeRows(step, act, pairs, w_.inter, w_.down.int8()));
-  k::GroupedGemmParams down = Experts(w_.down, w_.num_experts, down_in, offsets, pairs);
+  k::GroupedGemmParams down = LinearGemmParams(w_.down, w_.num_experts, down_in, pairs);
+  down.expert_offsets = offsets;
   down.out = expert_out;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGroupedGemm(down, step.stream), "expert down");
 

@@ -28,14 +28,24 @@ bool OwnKernels(const DeviceLinearWeight& w, int64_t rows, bool accumulate) {
   return w.int8() || (accumulate && rows <= kMaxRowsForOwnBf16Accumulate && shapes_fit);
 }
 
-// weft's kernels in dense mode (one group of `rows` rows), bf16 or INT8.
-k::GroupedGemmParams Dense(const CudaActivations& x, int64_t rows, const DeviceLinearWeight& w) {
+absl::Status NeedsInt8Input(const CudaActivations& x, const char* what) {
+  if (x.q == nullptr || x.q_scales == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": an INT8 weight needs the input's INT8 quantization"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+k::GroupedGemmParams LinearGemmParams(const DeviceLinearWeight& w, int32_t groups,
+                                      const CudaActivations& x, int64_t rows) {
   k::GroupedGemmParams p;
   p.lda = w.k;
   p.w = w.values.data();
-  p.num_experts = 1;
+  p.num_experts = groups;
   p.max_rows = rows;
-  p.n = static_cast<int32_t>(w.rows);
+  p.n = static_cast<int32_t>(w.rows / groups);
   p.k = static_cast<int32_t>(w.k);
   if (w.int8()) {
     p.x = x.q;
@@ -48,22 +58,12 @@ k::GroupedGemmParams Dense(const CudaActivations& x, int64_t rows, const DeviceL
   return p;
 }
 
-absl::Status NeedsInt8Input(const CudaActivations& x, const char* what) {
-  if (x.q == nullptr || x.q_scales == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": an INT8 weight needs the input's INT8 quantization"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::Status RunLinear(const CudaStep& step, const CudaActivations& x, int64_t rows,
                        const DeviceLinearWeight& w, const DeviceBuffer& bias, LinearOutput out,
                        const char* what) {
   if (OwnKernels(w, rows, out.accumulate != nullptr)) {
     if (w.int8()) WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, what));
-    k::GroupedGemmParams p = Dense(x, rows, w);
+    k::GroupedGemmParams p = LinearGemmParams(w, 1, x, rows);
     p.bias = bias.as<__nv_bfloat16>();
     p.out = out.bf16;
     p.out_f32 = out.accumulate;
@@ -98,7 +98,7 @@ absl::Status RunGatedUp(const CudaStep& step, const CudaActivations& x, int64_t 
                         const DeviceLinearWeight& w, __nv_bfloat16* act) {
   if (OwnKernels(w, rows, false)) {
     if (w.int8()) WEFT_RETURN_IF_ERROR(NeedsInt8Input(x, "gate_up projection"));
-    k::GroupedGemmParams p = Dense(x, rows, w);
+    k::GroupedGemmParams p = LinearGemmParams(w, 1, x, rows);
     p.silu_and_mul = true;
     p.out = act;
     WEFT_CUDA_RETURN_IF_ERROR(k::LaunchGroupedGemm(p, step.stream), "gate_up projection");

@@ -18,6 +18,7 @@
 #include "common/engine/cuda/cuda_layers.h"
 #include "common/engine/cuda/device_buffer.h"
 #include "common/engine/cuda/device_linear_weight.h"
+#include "kernels/cuda/grouped_gemm.h"
 
 namespace weft::engine::gpu {
 
@@ -27,6 +28,13 @@ struct LinearOutput {
   __nv_bfloat16* bf16 = nullptr;
   float* accumulate = nullptr;
 };
+
+// The operands of weft's GEMM kernels for `rows` rows of x times w, whose
+// rows are `groups` stacked [n, k] matrices (1: a dense projection; a
+// layer's experts, then the caller sets the expert offsets): w's precision
+// picks the bf16 or the INT8 operands (x.q, scales).
+kernels::gpu::GroupedGemmParams LinearGemmParams(const DeviceLinearWeight& w, int32_t groups,
+                                                 const CudaActivations& x, int64_t rows);
 
 // out = x W^T (+ bias, bf16 [n], or an empty buffer), for `rows` rows of x
 // (rows k = w.k apart). INT8 weights need x.q; InvalidArgument otherwise,

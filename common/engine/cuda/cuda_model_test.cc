@@ -315,19 +315,29 @@ TEST_P(CudaModelReferenceTest, Int8IsAsCloseToTheFloatModelAsTheCpuInt8) {
   EXPECT_LT(gpu_median, 1.5 * cpu_median + 2e-2);
 }
 
+// The model at `dir` twice: with decode graphs (the default) and without.
+void LoadGraphedAndEager(const std::string& dir, std::unique_ptr<CausalLm>* graphed,
+                         std::unique_ptr<CausalLm>* eager) {
+  absl::StatusOr<std::unique_ptr<CausalLm>> g = LoadCudaModel(dir);
+  ASSERT_TRUE(g.ok()) << g.status();
+  ModelOptions no_graphs;
+  no_graphs.max_graph_tokens = 0;
+  absl::StatusOr<std::unique_ptr<CausalLm>> e = LoadCudaModel(dir, no_graphs);
+  ASSERT_TRUE(e.ok()) << e.status();
+  *graphed = *std::move(g);
+  *eager = *std::move(e);
+}
+
 // Decode steps run as captured CUDA graphs (the default) against the same
 // steps run eagerly (max_graph_tokens 0): the same logits up to the bf16
 // rounding that padded GEMM shapes may change, over batches that pad to
 // their bucket (5 -> 8, 3 -> 4, 1), contexts in several context buckets (up
 // to 700 tokens, where attention splits the sequence), and graph reuse.
 TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
-  const std::string dir = kModels + GetParam();
-  absl::StatusOr<std::unique_ptr<CausalLm>> graphed = LoadCudaModel(dir);
-  ASSERT_TRUE(graphed.ok()) << graphed.status();
-  ModelOptions no_graphs;
-  no_graphs.max_graph_tokens = 0;
-  absl::StatusOr<std::unique_ptr<CausalLm>> eager = LoadCudaModel(dir, no_graphs);
-  ASSERT_TRUE(eager.ok()) << eager.status();
+  std::unique_ptr<CausalLm> graphed_model, eager_model;
+  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed_model, &eager_model));
+  const std::unique_ptr<CausalLm>* graphed = &graphed_model;
+  const std::unique_ptr<CausalLm>* eager = &eager_model;
   const int32_t vocab = static_cast<int32_t>((*eager)->config().vocab_size);
   Runner graphed_run(**graphed, 512, 16), eager_run(**eager, 512, 16);
   const std::vector<int> lengths = {5, 40, 300, 17, 700};
@@ -382,13 +392,10 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
 // reference check does per prompt, so its host object may well reuse the
 // old address) must get graphs of its own.
 TEST_P(CudaModelReferenceTest, DecodeGraphsFollowANewKvPool) {
-  const std::string dir = kModels + GetParam();
-  absl::StatusOr<std::unique_ptr<CausalLm>> graphed = LoadCudaModel(dir);
-  ASSERT_TRUE(graphed.ok()) << graphed.status();
-  ModelOptions no_graphs;
-  no_graphs.max_graph_tokens = 0;
-  absl::StatusOr<std::unique_ptr<CausalLm>> eager = LoadCudaModel(dir, no_graphs);
-  ASSERT_TRUE(eager.ok()) << eager.status();
+  std::unique_ptr<CausalLm> graphed_model, eager_model;
+  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed_model, &eager_model));
+  const std::unique_ptr<CausalLm>* graphed = &graphed_model;
+  const std::unique_ptr<CausalLm>* eager = &eager_model;
   const int32_t vocab = static_cast<int32_t>((*eager)->config().vocab_size);
   uint32_t state = 99;
   for (int round = 0; round < 3; ++round) {
