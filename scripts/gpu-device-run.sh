@@ -32,14 +32,20 @@ git rev-parse HEAD >"$logs/commit.txt" 2>/dev/null || true
 WEFT_GPU_TIMEOUT="${WEFT_GPU_TIMEOUT:-240}" bash gpu-bin/run-gpu-tests.sh --bench "$logs"
 status=$?
 
-# The whole-step bench again with eager launches, for the CUDA-graph gain.
+# The whole-step bench again: INT8 weights, then bf16 with eager launches
+# (the CUDA-graph gain) and without programmatic dependent launch.
 step_bench=gpu-bin/common_engine_cuda_cuda_step_bench
-if [[ -x $step_bench && $(left) -gt 150 ]]; then
-  echo "=== cuda_step_bench, no CUDA graphs"
-  timeout $(($(left) - 90)) "$step_bench" --max_graph_tokens=0 --prefill_seqs=0 \
-    >"$logs/cuda_step_bench_eager.log" 2>&1 || status=1
-  cat "$logs/cuda_step_bench_eager.log"
-fi
+step_variant() {  # log-name flags...
+  local name=$1
+  shift
+  [[ -x $step_bench && $(left) -gt 150 ]] || return 0
+  echo "=== cuda_step_bench $*"
+  timeout $(($(left) - 90)) "$step_bench" "$@" >"$logs/cuda_step_bench_$name.log" 2>&1 || status=1
+  cat "$logs/cuda_step_bench_$name.log"
+}
+step_variant int8 --precision=int8
+step_variant eager --max_graph_tokens=0 --prefill_seqs=0 --contexts=512
+step_variant no_pdl --pdl=false --prefill_seqs=0 --contexts=512
 
 if [[ $(left) -gt 60 ]]; then
   echo "=== peers"
