@@ -20,7 +20,7 @@ namespace {
 // kernel, see kAutoWgmma). Shared memory per block: stages * (kBm + kBn) *
 // 128 bytes + 1 KiB.
 //                          kBm  kBn stages warps_m warps_n min_blocks
-using SkinnyTile = device::GemmTile<16, 64, 6, 1, 2, 4>;   // <= 12, too few SmallTile blocks
+using SkinnyTile = device::GemmTile<16, 64, 6, 1, 2, 3>;   // <= 12, too few SmallTile blocks
 using SmallTile = device::GemmTile<16, 128, 4, 1, 4, 3>;   // <= 12 rows per expert
 using DecodeTile = device::GemmTile<32, 128, 5, 1, 4, 2>;  // <= 40
 using MediumTile = device::GemmTile<64, 128, 4, 2, 2, 2>;  // <= 160

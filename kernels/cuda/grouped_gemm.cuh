@@ -489,7 +489,7 @@ __global__ void __launch_bounds__(T::kThreads, T::kMinBlocks)
               v0 += __bfloat162float(p.bias[col]);
               v1 += __bfloat162float(p.bias[col + 1]);
             }
-            if (p.k_splits > 1) {  // out_f32: the host allows no other
+            if (p.k_splits > 1 && p.out_f32 != nullptr) {  // the host splits only these
               float* dst = p.out_f32 + row * p.out_cols + col;
               atomicAdd(dst, v0);
               atomicAdd(dst + 1, v1);

@@ -4,7 +4,8 @@
 // waits (griddepcontrol.wait, the first thing every weft kernel does) until
 // that kernel has completed and its writes are visible. What a decode step
 // gains is the launch latency between consecutive small kernels; results
-// do not change. Kernels launched without the attribute (cuBLAS's) and
+// do not change (split-K's atomic sums already vary in order from run to
+// run). Kernels launched without the attribute (cuBLAS's) and
 // memset/memcpy nodes serialize as usual. Works inside CUDA graph capture.
 #ifndef WEFT_KERNELS_CUDA_LAUNCH_CUH_
 #define WEFT_KERNELS_CUDA_LAUNCH_CUH_
@@ -44,7 +45,11 @@ cudaError_t LaunchKernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_
   config.stream = stream;
   config.attrs = attribute;
   config.numAttrs = ProgrammaticLaunchEnabled() ? 1 : 0;
-  return cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+  const cudaError_t e = cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...);
+  // A failed launch is reported here only: the runtime's last error is
+  // cleared so that a later, unrelated cudaGetLastError() does not see it.
+  if (e != cudaSuccess) (void)cudaGetLastError();
+  return e;
 }
 
 }  // namespace weft::kernels::gpu
