@@ -4,6 +4,7 @@
 #ifndef WEFT_KERNELS_CUDA_BENCH_UTIL_H_
 #define WEFT_KERNELS_CUDA_BENCH_UTIL_H_
 
+#include <cuda_bf16.h>
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+
+#include "kernels/cuda/random_fill.h"
 
 namespace weft::kernels::gpu::bench {
 
@@ -30,6 +33,18 @@ T* DeviceAlloc(int64_t n) {
   T* p = nullptr;
   Check(cudaMalloc(reinterpret_cast<void**>(&p), static_cast<size_t>(n) * sizeof(T)), "cudaMalloc");
   return p;
+}
+
+// Fills bf16 `bf` or float32 `f` (the other null) with n uniform values of
+// the given standard deviation (non-zero data: never time zeros).
+inline void FillRandom(__nv_bfloat16* bf, float* f, int64_t n, float stddev, uint64_t seed) {
+  RandomFillParams p;
+  p.out_bf16 = bf;
+  p.out_f32 = f;
+  p.count = n;
+  p.seed = seed;
+  p.stddev = stddev;
+  Check(LaunchRandomFill(p, nullptr), "LaunchRandomFill");
 }
 
 // Median seconds of `fn` (which enqueues on the default stream and returns

@@ -38,12 +38,7 @@ constexpr int kCopies = 8;
 
 __nv_bfloat16* RandomBf16(int64_t n, float stddev, uint64_t seed) {
   auto* p = bench::DeviceAlloc<__nv_bfloat16>(n);
-  RandomFillParams f;
-  f.out_bf16 = p;
-  f.count = n;
-  f.seed = seed;
-  f.stddev = stddev;
-  Check(LaunchRandomFill(f, nullptr), "fill");
+  bench::FillRandom(p, nullptr, n, stddev, seed);
   return p;
 }
 

@@ -110,7 +110,8 @@ Grid MakeGrid(const GroupedGemmParams& p, int bm, int bn) {
   const int64_t m_slots = (p.max_rows + busy_experts * (bm - 1)) / bm;
   g.blocks = m_slots * a.n_tiles;
   a.k_splits = 1;
-  a.split_k_tiles = (p.k + KTileElems(p) - 1) / KTileElems(p);
+  const int k_tile = KTileElems(p);
+  a.split_k_tiles = (p.k + k_tile - 1) / k_tile;
   return g;
 }
 

@@ -30,18 +30,6 @@ using bench::Check;
 
 constexpr int32_t kExperts = 128, kHidden = 2048, kInter = 768, kTopK = 8;
 
-// Uniform values of the given standard deviation (non-zero data: never time
-// zeros).
-void Fill(__nv_bfloat16* bf, float* f, int64_t n, float stddev, uint64_t seed) {
-  RandomFillParams p;
-  p.out_bf16 = bf;
-  p.out_f32 = f;
-  p.count = n;
-  p.seed = seed;
-  p.stddev = stddev;
-  Check(LaunchRandomFill(p, nullptr), "LaunchRandomFill");
-}
-
 void RunTokens(int64_t tokens, const __nv_bfloat16* w13, const __nv_bfloat16* w2) {
   const int64_t pairs = tokens * kTopK;
   auto* x = bench::DeviceAlloc<__nv_bfloat16>(tokens * kHidden);
@@ -55,8 +43,8 @@ void RunTokens(int64_t tokens, const __nv_bfloat16* w13, const __nv_bfloat16* w2
   auto* ws = bench::DeviceAlloc<char>(static_cast<int64_t>(ws_bytes) + 1);
   auto* act = bench::DeviceAlloc<__nv_bfloat16>(pairs * kInter);
   auto* out = bench::DeviceAlloc<__nv_bfloat16>(pairs * kHidden);
-  Fill(x, nullptr, tokens * kHidden, 1.0f, 1000 + tokens);
-  Fill(nullptr, logits, tokens * kExperts, 1.0f, 2000 + tokens);
+  bench::FillRandom(x, nullptr, tokens * kHidden, 1.0f, 1000 + tokens);
+  bench::FillRandom(nullptr, logits, tokens * kExperts, 1.0f, 2000 + tokens);
 
   MoeRoutingParams route;
   route.logits = logits;
@@ -175,8 +163,8 @@ int Main(int argc, char** argv) {
   const int64_t w2_count = int64_t{kExperts} * kHidden * kInter;
   auto* w13 = bench::DeviceAlloc<__nv_bfloat16>(w13_count);
   auto* w2 = bench::DeviceAlloc<__nv_bfloat16>(w2_count);
-  Fill(w13, nullptr, w13_count, 0.02f, 1);
-  Fill(w2, nullptr, w2_count, 0.03f, 2);
+  bench::FillRandom(w13, nullptr, w13_count, 0.02f, 1);
+  bench::FillRandom(w2, nullptr, w2_count, 0.03f, 2);
   Check(cudaDeviceSynchronize(), "fill");
   std::printf("MoE experts, Qwen3-30B-A3B layer (E=128, H=2048, I=768, top-8), bf16\n");
   for (int64_t tokens : token_counts) RunTokens(tokens, w13, w2);

@@ -334,12 +334,10 @@ void LoadGraphedAndEager(const std::string& dir, std::unique_ptr<CausalLm>* grap
 // their bucket (5 -> 8, 3 -> 4, 1), contexts in several context buckets (up
 // to 700 tokens, where attention splits the sequence), and graph reuse.
 TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
-  std::unique_ptr<CausalLm> graphed_model, eager_model;
-  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed_model, &eager_model));
-  const std::unique_ptr<CausalLm>* graphed = &graphed_model;
-  const std::unique_ptr<CausalLm>* eager = &eager_model;
-  const int32_t vocab = static_cast<int32_t>((*eager)->config().vocab_size);
-  Runner graphed_run(**graphed, 512, 16), eager_run(**eager, 512, 16);
+  std::unique_ptr<CausalLm> graphed, eager;
+  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed, &eager));
+  const int32_t vocab = static_cast<int32_t>(eager->config().vocab_size);
+  Runner graphed_run(*graphed, 512, 16), eager_run(*eager, 512, 16);
   const std::vector<int> lengths = {5, 40, 300, 17, 700};
   std::vector<std::pair<int64_t, std::vector<int32_t>>> prefill;
   uint32_t state = 4242;
@@ -366,7 +364,7 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
     return worst;
   };
   step(prefill);  // several tokens per sequence: eager in both
-  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(**graphed).graph_captures(), 0);
+  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(*graphed).graph_captures(), 0);
   double worst = 0;
   const std::vector<std::vector<int64_t>> batches = {
       {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}, {4, 2, 0}, {1}, {0, 1, 2, 3, 4}, {3, 1, 4}, {2}};
@@ -380,11 +378,11 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
   EXPECT_LT(worst, 2e-2);
   // Buckets (tokens, longest context): (8, 1024) three times, (4, 1024)
   // twice, (1, 256) and (1, 512): four captures for seven steps.
-  const int64_t captures = dynamic_cast<const CudaDecoderModel&>(**graphed).graph_captures();
+  const int64_t captures = dynamic_cast<const CudaDecoderModel&>(*graphed).graph_captures();
   std::printf("%lld graphs captured for %zu decode steps\n", static_cast<long long>(captures),
               batches.size());
   EXPECT_EQ(captures, 4);
-  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(**eager).graph_captures(), 0);
+  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(*eager).graph_captures(), 0);
 }
 
 // Decode graphs hold the KV pool's device pointers: a new pool (here one of
@@ -392,15 +390,13 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsMatchEagerSteps) {
 // reference check does per prompt, so its host object may well reuse the
 // old address) must get graphs of its own.
 TEST_P(CudaModelReferenceTest, DecodeGraphsFollowANewKvPool) {
-  std::unique_ptr<CausalLm> graphed_model, eager_model;
-  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed_model, &eager_model));
-  const std::unique_ptr<CausalLm>* graphed = &graphed_model;
-  const std::unique_ptr<CausalLm>* eager = &eager_model;
-  const int32_t vocab = static_cast<int32_t>((*eager)->config().vocab_size);
+  std::unique_ptr<CausalLm> graphed, eager;
+  ASSERT_NO_FATAL_FAILURE(LoadGraphedAndEager(kModels + GetParam(), &graphed, &eager));
+  const int32_t vocab = static_cast<int32_t>(eager->config().vocab_size);
   uint32_t state = 99;
   for (int round = 0; round < 3; ++round) {
-    Runner graphed_run(**graphed, 6 + 4 * round, 16);
-    Runner eager_run(**eager, 6 + 4 * round, 16);
+    Runner graphed_run(*graphed, 6 + 4 * round, 16);
+    Runner eager_run(*eager, 6 + 4 * round, 16);
     std::vector<int32_t> prompt;
     for (int i = 0; i < 60 + 10 * round; ++i) {
       state = state * 1664525u + 1013904223u;
@@ -419,7 +415,7 @@ TEST_P(CudaModelReferenceTest, DecodeGraphsFollowANewKvPool) {
     }
   }
   // One bucket (1 token, context 256) captured once per pool.
-  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(**graphed).graph_captures(), 3);
+  EXPECT_EQ(dynamic_cast<const CudaDecoderModel&>(*graphed).graph_captures(), 3);
 }
 
 // Programmatic dependent launch (kernels/cuda/launch.cuh, on by default)
