@@ -9,6 +9,7 @@
 #include "common/config/service_config.h"
 #include "common/logging/log.h"
 #include "common/status/status_macros.h"
+#include "router/serving/slo_targets.h"
 
 namespace weft::router {
 namespace {
@@ -141,7 +142,15 @@ RouterModule::RouterModule(const weft::v1::RouterConfig& config, prometheus::Reg
                                     .metrics = &metrics_,
                                     .live = &live_,
                                     .reserve_timeout = Ms(config.reserve_timeout_ms(), 5000)}),
-      internal_(registry, probe_) {}
+      internal_(registry, probe_) {
+  // Every model's series exist from the start, with its targets.
+  for (const auto& model : models) {
+    const SloTargets slo = ResolveSlo(config.slo(), model->slo, nullptr);
+    ModelMetrics& m = metrics_.ForModel(model->name);
+    m.slo_target_ttft->Set(slo.ttft.has_value() ? absl::ToDoubleSeconds(*slo.ttft) : 0.0);
+    m.slo_target_tpot->Set(slo.tpot.has_value() ? absl::ToDoubleSeconds(*slo.tpot) : 0.0);
+  }
+}
 
 RouterModule::~RouterModule() {
   // Stop() normally did this; a start-up failure may leave them running.

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -98,6 +99,14 @@ absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Messag
   if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
   text.resize(static_cast<size_t>(in.gcount()));
   return ParseTextProto(text, path, message);
+}
+
+absl::Status MergeTextProtoOverride(absl::string_view text, absl::string_view source,
+                                    google::protobuf::Message* message) {
+  std::unique_ptr<google::protobuf::Message> overlay(message->New());
+  if (absl::Status s = ParseTextProto(text, source, overlay.get()); !s.ok()) return s;
+  message->MergeFrom(*overlay);
+  return absl::OkStatus();
 }
 
 }  // namespace weft

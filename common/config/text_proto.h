@@ -26,6 +26,14 @@ absl::Status ParseTextProto(absl::string_view text, absl::string_view source,
 // NotFound if the file does not exist, InvalidArgument if it cannot be parsed.
 absl::Status LoadTextProtoFile(const std::string& path, google::protobuf::Message* message);
 
+// Parses `text` (text format, same rules as ParseTextProto) and merges it over
+// `message`: singular fields set in `text` replace the file's values, repeated
+// fields are appended. For deployment-time values a config file cannot hold,
+// e.g. a pod's IP given as `--config_override='advertise_host: "10.0.0.7"'`.
+// `message` is unchanged when `text` cannot be parsed.
+absl::Status MergeTextProtoOverride(absl::string_view text, absl::string_view source,
+                                    google::protobuf::Message* message);
+
 }  // namespace weft
 
 #endif  // WEFT_COMMON_CONFIG_TEXT_PROTO_H_

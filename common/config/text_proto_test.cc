@@ -105,6 +105,33 @@ TEST(ServerConfigValidation, ListenAddresses) {
   EXPECT_FALSE(ValidateListenAddress("host:-1", "a").ok());
 }
 
+TEST(TextProto, OverrideReplacesSingularFieldsAndKeepsTheRest) {
+  v1::PrefillConfig config;
+  ASSERT_TRUE(ParseTextProto(R"pb(
+                               server { grpc_address: "0.0.0.0:50052" drain_timeout_ms: 5000 }
+                               advertise_host: "from-file"
+                               instance_id: "file-id"
+                             )pb",
+                             "p.conf", &config)
+                  .ok());
+  ASSERT_TRUE(MergeTextProtoOverride(R"pb(advertise_host: "10.1.2.3"
+                                          server { drain_timeout_ms: 9000 })pb",
+                                     "--config_override", &config)
+                  .ok());
+  EXPECT_EQ(config.advertise_host(), "10.1.2.3");
+  EXPECT_EQ(config.instance_id(), "file-id");
+  EXPECT_EQ(config.server().grpc_address(), "0.0.0.0:50052");
+  EXPECT_EQ(config.server().drain_timeout_ms(), 9000u);
+
+  const v1::PrefillConfig before = config;
+  const absl::Status s =
+      MergeTextProtoOverride("advertise_hots: \"x\"", "--config_override", &config);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("--config_override:1:"));
+  EXPECT_THAT(s.message(), HasSubstr("advertise_hots"));
+  EXPECT_EQ(config.advertise_host(), before.advertise_host());
+}
+
 TEST(TextProto, LoadsFileAndReportsMissingFile) {
   const std::string path = std::string(getenv("TEST_TMPDIR")) + "/router.textproto";
   {

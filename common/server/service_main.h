@@ -28,6 +28,9 @@ struct ServiceMainFlags {
   std::string config_path;  // --config
   std::string ready_file;   // --ready_file
   std::string log_level;    // --log_level
+  // --config_override: text-format fields merged over the file's (e.g. the
+  // pod IP as advertise_host, expanded by Kubernetes from the environment).
+  std::string config_override;
 };
 
 template <typename Config>
@@ -62,6 +65,13 @@ int ServiceMain(const ServiceMainFlags& flags, const ServiceDefinition<Config>& 
   Config config;
   if (absl::Status s = LoadTextProtoFile(flags.config_path, &config); !s.ok()) {
     return Fail(definition.name, "cannot load config", s, kExitBadConfig);
+  }
+  if (!flags.config_override.empty()) {
+    if (absl::Status s =
+            MergeTextProtoOverride(flags.config_override, "--config_override", &config);
+        !s.ok()) {
+      return Fail(definition.name, "bad --config_override", s, kExitBadConfig);
+    }
   }
   if (absl::Status s = definition.validate(config); !s.ok()) {
     return Fail(definition.name, "invalid config " + flags.config_path, s, kExitBadConfig);

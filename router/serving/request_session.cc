@@ -385,10 +385,17 @@ class Session final : public std::enable_shared_from_this<Session> {
       return;
     }
     metrics_.e2e->Observe(absl::ToDoubleSeconds(now - request_.received));
+    std::optional<absl::Duration> ttft, tpot;
+    if (first_token_.has_value()) ttft = *first_token_ - request_.received;
     if (first_token_.has_value() && choices_.size() == 1 && choices_[0].tokens > 1) {
-      metrics_.tpot->Observe(absl::ToDoubleSeconds(now - *first_token_) /
-                             static_cast<double>(choices_[0].tokens - 1));
+      tpot = (now - *first_token_) / (choices_[0].tokens - 1);
+      metrics_.tpot->Observe(absl::ToDoubleSeconds(*tpot));
     }
+    const SloAttainment slo = CheckSlo(request_.slo, ttft, tpot);
+    metrics_.slo_checked->Increment();
+    if (slo.ttft) metrics_.slo_met_ttft->Increment();
+    if (slo.tpot) metrics_.slo_met_tpot->Increment();
+    if (slo.all()) metrics_.slo_met_all->Increment();
     // The request's reason: the first choice's (the usual n = 1 case).
     switch (*choices_[0].finish) {
       case FinishReason::kStop:

@@ -67,7 +67,14 @@ RouterMetrics::RouterMetrics(prometheus::Registry& r)
                                        "Observed / predicted time per output token, per sequence")),
       slo_rejections_(Counter(r, "weft_router_slo_rejections_total",
                               "Requests refused with 429 because a latency target would be missed, "
-                              "by target")) {}
+                              "by target")),
+      slo_checked_(Counter(r, "weft_router_slo_checked_requests_total",
+                           "Requests that completed, checked against their latency targets")),
+      slo_met_(Counter(r, "weft_router_slo_met_requests_total",
+                       "Completed requests that met the target (ttft, tpot, or all: goodput); "
+                       "a request without that target meets it")),
+      slo_target_(Gauge(r, "weft_router_slo_target_seconds",
+                        "The model's latency target (over the router's default); 0: none")) {}
 
 ModelMetrics& RouterMetrics::ForModel(absl::string_view model) {
   MutexLock lock(&mu_);
@@ -100,6 +107,12 @@ ModelMetrics& RouterMetrics::ForModel(absl::string_view model) {
         .tpot_prediction_ratio = &tpot_prediction_ratio_.Add(l, kRatioBuckets),
         .slo_rejections_ttft = &slo_rejections_.Add(with("target", "ttft")),
         .slo_rejections_tpot = &slo_rejections_.Add(with("target", "tpot")),
+        .slo_checked = &slo_checked_.Add(l),
+        .slo_met_ttft = &slo_met_.Add(with("target", "ttft")),
+        .slo_met_tpot = &slo_met_.Add(with("target", "tpot")),
+        .slo_met_all = &slo_met_.Add(with("target", "all")),
+        .slo_target_ttft = &slo_target_.Add(with("target", "ttft")),
+        .slo_target_tpot = &slo_target_.Add(with("target", "tpot")),
     });
   }
   return *m;

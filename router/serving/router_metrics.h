@@ -14,6 +14,10 @@
 //   weft_router_ttft_prediction_ratio, weft_router_tpot_prediction_ratio
 //                                               observed / predicted, per sequence (1 = exact)
 //   weft_router_slo_rejections_total{target}    requests refused (429) to protect a target
+//   weft_router_slo_checked_requests_total      requests that completed (SLO attainment's base)
+//   weft_router_slo_met_requests_total{target}  of those, the ones that met the ttft / tpot
+//                                               target, or "all" of them (goodput)
+//   weft_router_slo_target_seconds{target}      the model's configured target (0: none)
 //   weft_router_prompt_tokens_total, weft_router_generation_tokens_total,
 //   weft_router_cached_prompt_tokens_total      (prompt tokens served from a prefix cache)
 // Histogram buckets follow vLLM's, so that dashboards carry over.
@@ -56,6 +60,12 @@ struct ModelMetrics {
   prometheus::Histogram* tpot_prediction_ratio;
   prometheus::Counter* slo_rejections_ttft;
   prometheus::Counter* slo_rejections_tpot;
+  prometheus::Counter* slo_checked;
+  prometheus::Counter* slo_met_ttft;
+  prometheus::Counter* slo_met_tpot;
+  prometheus::Counter* slo_met_all;
+  prometheus::Gauge* slo_target_ttft;
+  prometheus::Gauge* slo_target_tpot;
 };
 
 class RouterMetrics {
@@ -90,6 +100,9 @@ class RouterMetrics {
   prometheus::Family<prometheus::Histogram>& ttft_prediction_ratio_;
   prometheus::Family<prometheus::Histogram>& tpot_prediction_ratio_;
   prometheus::Family<prometheus::Counter>& slo_rejections_;
+  prometheus::Family<prometheus::Counter>& slo_checked_;
+  prometheus::Family<prometheus::Counter>& slo_met_;
+  prometheus::Family<prometheus::Gauge>& slo_target_;
 
   Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<ModelMetrics>> models_ ABSL_GUARDED_BY(mu_);

@@ -19,4 +19,10 @@ SloTargets ResolveSlo(const weft::v1::SloConfig& router_default, const weft::v1:
           .tpot = Pick(k.tpot_ms(), model.tpot_ms(), router_default.tpot_ms())};
 }
 
+SloAttainment CheckSlo(const SloTargets& targets, std::optional<absl::Duration> ttft,
+                       std::optional<absl::Duration> tpot) {
+  return {.ttft = !targets.ttft.has_value() || (ttft.has_value() && *ttft <= *targets.ttft),
+          .tpot = !targets.tpot.has_value() || !tpot.has_value() || *tpot <= *targets.tpot};
+}
+
 }  // namespace weft::router

@@ -21,6 +21,17 @@ struct SloTargets {
 SloTargets ResolveSlo(const weft::v1::SloConfig& router_default, const weft::v1::SloConfig& model,
                       const weft::v1::SloConfig* key);
 
+// Which targets a finished request met. A target that is not set is met; so
+// is TPOT when the request has no TPOT (fewer than two tokens). TTFT is missed
+// when a target is set and no token was sent.
+struct SloAttainment {
+  bool ttft;
+  bool tpot;
+  bool all() const { return ttft && tpot; }
+};
+SloAttainment CheckSlo(const SloTargets& targets, std::optional<absl::Duration> ttft,
+                       std::optional<absl::Duration> tpot);
+
 }  // namespace weft::router
 
 #endif  // WEFT_ROUTER_SERVING_SLO_TARGETS_H_
