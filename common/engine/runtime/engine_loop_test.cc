@@ -48,10 +48,14 @@ class EngineLoopTest : public ::testing::Test {
   struct Collector {
     std::vector<int32_t> tokens;
     std::optional<FinishReason> finish;
+    std::atomic<int> delivered{0};  // tokens pushed so far, readable from any thread
     Notification done;
     OutputCallback Callback() {
       return [this](const SequenceOutput& out) {
-        if (out.token.token >= 0) tokens.push_back(out.token.token);
+        if (out.token.token >= 0) {
+          tokens.push_back(out.token.token);
+          delivered.fetch_add(1, std::memory_order_release);
+        }
         if (out.finish.has_value()) {
           finish = out.finish;
           done.Notify();
@@ -120,7 +124,8 @@ TEST_F(EngineLoopTest, AbortAndShutdownReleaseEverything) {
     ASSERT_TRUE(loop.Add(Greedy(2, std::vector<int32_t>(9, 6), 200), running.Callback()).ok());
     EXPECT_EQ(loop.Add(Greedy(2, {1}, 1), refused.Callback()).code(),
               absl::StatusCode::kAlreadyExists);
-    while (aborted.tokens.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (aborted.delivered.load(std::memory_order_acquire) == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_TRUE(loop.Abort(SequenceId(1)).ok());
     EXPECT_EQ(loop.Abort(SequenceId(1)).code(), absl::StatusCode::kNotFound);
     // Only sequence 2 holds blocks now.
