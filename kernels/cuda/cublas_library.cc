@@ -30,13 +30,15 @@ Opened Open() {
     return o;
   }
   CublasLibrary& l = o.library;
-  const bool all = Resolve(handle, "cublasCreate_v2", &l.create, &o.error) &&
-                   Resolve(handle, "cublasDestroy_v2", &l.destroy, &o.error) &&
-                   Resolve(handle, "cublasSetStream_v2", &l.set_stream, &o.error) &&
-                   Resolve(handle, "cublasSetWorkspace_v2", &l.set_workspace, &o.error) &&
-                   Resolve(handle, "cublasGemmEx", &l.gemm_ex, &o.error) &&
-                   Resolve(handle, "cublasGetStatusName", &l.status_name, &o.error) &&
-                   Resolve(handle, "cublasGetStatusString", &l.status_string, &o.error);
+  const bool all =
+      Resolve(handle, "cublasCreate_v2", &l.create, &o.error) &&
+      Resolve(handle, "cublasDestroy_v2", &l.destroy, &o.error) &&
+      Resolve(handle, "cublasSetStream_v2", &l.set_stream, &o.error) &&
+      Resolve(handle, "cublasSetWorkspace_v2", &l.set_workspace, &o.error) &&
+      Resolve(handle, "cublasGemmEx", &l.gemm_ex, &o.error) &&
+      Resolve(handle, "cublasGemmStridedBatchedEx", &l.gemm_strided_batched_ex, &o.error) &&
+      Resolve(handle, "cublasGetStatusName", &l.status_name, &o.error) &&
+      Resolve(handle, "cublasGetStatusString", &l.status_string, &o.error);
   if (!all) o.error += " (" + name + ")";
   return o;
 }

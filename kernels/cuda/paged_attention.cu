@@ -5,6 +5,7 @@
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/paged_attention.cuh"
 #include "kernels/cuda/paged_attention.h"
+#include "kernels/cuda/paged_attention_generic.cuh"
 
 namespace weft::kernels::gpu {
 namespace {
@@ -118,7 +119,11 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
                       cache.v_head_stride == cache.k_head_stride;
   const bool standard = d == dv && d % 32 == 0 && d >= 32 && d <= 256;
   const bool latent = d == 576 && dv == 512 && v_in_k;
-  if (!standard && !latent) return cudaErrorInvalidValue;
+  // Other latent rows (V a prefix of K) take the plain kernel.
+  const bool generic = !standard && !latent && v_in_k && dv < d && d % 8 == 0 && dv % 8 == 0 &&
+                       dv > 0 && d <= device::kGenericMaxHeadDim &&
+                       dv <= device::kGenericMaxVHeadDim;
+  if (!standard && !latent && !generic) return cudaErrorInvalidValue;
   if (p.tokens < 0 || cache.num_kv_heads <= 0 || p.num_heads <= 0 ||
       p.num_heads % cache.num_kv_heads != 0 || cache.block_size <= 0 ||
       p.max_blocks_per_sequence <= 0 || p.max_context_len < 0 ||
@@ -179,6 +184,14 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
 
   const int64_t t = p.tokens;
   const int32_t h = cache.num_kv_heads;
+  if (generic) {
+    if (t * p.num_heads > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidValue;
+    a.partitions = 1;
+    WEFT_RETURN_IF_LAUNCH_FAILED(
+        LaunchKernel(device::GenericPagedAttentionKernel, static_cast<unsigned>(t * p.num_heads),
+                     device::kGenericWarps * device::kWarpSize, 0, stream, a, d, dv));
+    return cudaGetLastError();
+  }
   if (latent) return Launch<576, 512, true>(a, t, h, stream);
   return LaunchHeadDim<32, 64, 96, 128, 160, 192, 224, 256>(d, a, t, h, stream);
 }

@@ -61,11 +61,13 @@ size_t PagedAttentionWorkspaceBytes(int64_t tokens, int32_t num_heads, int32_t v
                                     int32_t max_context_len);
 
 // Softmax(q K^T * scale) V per token and head, float32 accumulation, bf16
-// output. Tokens with context_len 0 get zeros. head_dim and v_head_dim must
-// be among the supported sizes (64, 128, 192, 256 for head_dim; MLA's 576
-// with v 512; any multiple of 32 up to 256 otherwise is fine too) else
-// cudaErrorInvalidValue; cudaErrorInvalidValue also for a workspace smaller
-// than needed.
+// output. Tokens with context_len 0 get zeros. Sizes: head_dim ==
+// v_head_dim, a multiple of 32 up to 256, or a latent cache (V the first
+// v_head_dim elements of the K rows: v == k with equal strides) with 576/512
+// (DeepSeek's MLA) on the tuned kernel; other latent rows (multiples of 8,
+// head_dim up to 1024, v_head_dim < head_dim and up to 512) on a plain,
+// untuned kernel (paged_attention_generic.cuh). Anything else is
+// cudaErrorInvalidValue, as is a workspace smaller than needed.
 cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAttentionParams& params,
                                  cudaStream_t stream);
 

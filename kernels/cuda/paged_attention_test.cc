@@ -310,6 +310,24 @@ TEST(PagedAttentionTest, MlaLatentCache) {
   RunCase(c);
 }
 
+// Latent rows of other sizes (the tiny DeepSeek fixture's 32 + 16) run the
+// plain kernel: decode, a causal prompt, and a long context.
+TEST(PagedAttentionTest, SmallLatentRowsTakeThePlainKernel) {
+  Case c = Decode(4, 1, 48, 16, {1, 7, 300});
+  c.v_head_dim = 32;
+  c.latent = true;
+  RunCase(c);
+  c = Prefill(4, 1, 48, 4, {19, 5});
+  c.v_head_dim = 32;
+  c.latent = true;
+  RunCase(c);
+  c = Decode(16, 1, 96, 16, {0, 3000});
+  c.seq_lens[0] = 1;
+  c.v_head_dim = 64;
+  c.latent = true;
+  RunCase(c);
+}
+
 TEST(PagedAttentionTest, AllContextsEmpty) {
   Case c = Decode(32, 4, 128, 16, {0, 0});
   c.seq_lens = {1, 1};
@@ -365,6 +383,16 @@ TEST(PagedAttentionTest, RejectsBadArguments) {
     PagedAttentionParams q = p;
     q.q_token_stride = 8 * 576;
     expect_invalid(v, q, "MLA with a separate V");
+    v.v = v.k;
+    v.head_dim = 1032;  // the plain kernel's limit is 1024
+    v.k_slot_stride = v.v_slot_stride = v.k_head_stride = v.v_head_stride = 1032;
+    q.q_token_stride = 8 * 1032;
+    expect_invalid(v, q, "latent rows above 1024");
+    v.head_dim = 48;
+    v.v_head_dim = 44;  // not a multiple of 8
+    v.k_slot_stride = v.v_slot_stride = v.k_head_stride = v.v_head_stride = 48;
+    q.q_token_stride = 8 * 48;
+    expect_invalid(v, q, "latent V of 44");
   }
   ExpectRejected(
       p, [&](const PagedAttentionParams& q) { return LaunchPagedAttention(view, q, nullptr); },

@@ -8,9 +8,11 @@
 #include "common/engine/cuda/cuda_decoder_model.h"
 #include "common/engine/cuda/cuda_feed_forward.h"
 #include "common/engine/cuda/cuda_gqa_attention.h"
+#include "common/engine/cuda/cuda_mla_attention.h"
 #include "common/engine/cuda/cuda_status.h"
 #include "common/engine/cuda/device_weight_source.h"
 #include "common/engine/model/checkpoint_weights.h"
+#include "common/engine/model/model_shapes.h"
 #include "common/engine/model/rope_config.h"
 #include "common/status/status_macros.h"
 #include "kernels/cpu/rope.h"
@@ -144,24 +146,59 @@ absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadGqa(const ModelConfig& c
   return std::unique_ptr<CudaAttentionLayer>(new CudaGqaAttention(shape, std::move(g)));
 }
 
+absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadMla(const ModelConfig& c,
+                                                            const DeviceWeightSource& w,
+                                                            int64_t layer, const float* inv_freq,
+                                                            float attention_scaling,
+                                                            WeightPrecision precision) {
+  const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
+  const MlaShape s = MlaShapeFor(c);
+  const int64_t heads = s.num_heads, hidden = c.hidden_size;
+  const int64_t q_width = heads * s.qk_head_dim();
+  CudaMlaWeights m;
+  m.inv_freq = inv_freq;
+  if (s.q_lora_rank > 0) {
+    WEFT_ASSIGN_OR_RETURN(
+        m.q_a, LoadLinear(w, {p + ".q_a_proj.weight"}, {s.q_lora_rank}, hidden, precision));
+    WEFT_ASSIGN_OR_RETURN(m.q_a_norm, w.Bf16(p + ".q_a_layernorm.weight", {s.q_lora_rank}));
+    WEFT_ASSIGN_OR_RETURN(
+        m.q_b, LoadLinear(w, {p + ".q_b_proj.weight"}, {q_width}, s.q_lora_rank, precision));
+  } else {
+    WEFT_ASSIGN_OR_RETURN(m.q, LoadLinear(w, {p + ".q_proj.weight"}, {q_width}, hidden, precision));
+  }
+  WEFT_ASSIGN_OR_RETURN(m.kv_a, LoadLinear(w, {p + ".kv_a_proj_with_mqa.weight"}, {s.latent_row()},
+                                           hidden, precision));
+  WEFT_ASSIGN_OR_RETURN(m.kv_a_norm, w.Bf16(p + ".kv_a_layernorm.weight", {s.kv_lora_rank}));
+  WEFT_ASSIGN_OR_RETURN(m.kv_b,
+                        w.Bf16(p + ".kv_b_proj.weight",
+                               {heads * (s.qk_nope_head_dim + s.v_head_dim), s.kv_lora_rank}));
+  WEFT_ASSIGN_OR_RETURN(
+      m.o, LoadLinear(w, {p + ".o_proj.weight"}, {hidden}, heads * s.v_head_dim, precision));
+  if (c.attention_bias) {
+    // As transformers' DeepSeek-V3: q_proj (without q_lora_rank) has no bias.
+    if (s.q_lora_rank > 0) {
+      WEFT_ASSIGN_OR_RETURN(m.q_a_bias, w.Bf16(p + ".q_a_proj.bias", {s.q_lora_rank}));
+    }
+    WEFT_ASSIGN_OR_RETURN(m.kv_a_bias, w.Bf16(p + ".kv_a_proj_with_mqa.bias", {s.latent_row()}));
+    WEFT_ASSIGN_OR_RETURN(m.o_bias, w.Bf16(p + ".o_proj.bias", {hidden}));
+  }
+  return std::unique_ptr<CudaAttentionLayer>(
+      new CudaMlaAttention(s, attention_scaling, std::move(m)));
+}
+
 absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
                                                         const DeviceWeightSource& w,
                                                         const ModelOptions& options) {
-  if (c.architecture == Architecture::kDeepseekV3) {
-    return absl::UnimplementedError(
-        "DeepSeek-V3 (MLA attention) is not built on the CUDA backend yet; use the CPU backend");
+  const bool mla = c.architecture == Architecture::kDeepseekV3;
+  if (mla && !UsesMla(c)) {
+    return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
   }
   int device_count = 0;
   if (cudaGetDeviceCount(&device_count) != cudaSuccess || device_count == 0) {
     return absl::FailedPreconditionError("the CUDA backend needs an NVIDIA GPU; none was found");
   }
-  KvLayout kv;
-  kv.num_layers = static_cast<int32_t>(c.num_hidden_layers);
-  kv.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
-  kv.head_dim = kv.v_head_dim = static_cast<int32_t>(c.head_dim);
-  kv.element = KvElement::kBf16;
-
-  const kernels::cpu::RopeTable rope(RopeParamsFor(c, static_cast<int32_t>(c.head_dim)));
+  const KvLayout kv = KvLayoutFor(c, KvElement::kBf16);
+  const kernels::cpu::RopeTable rope(RopeParamsFor(c, RotaryDimFor(c)));
   CudaDecoderWeights dw;
   // float32 is the checkpoint's precision: bf16 on the GPU.
   dw.int8 = options.precision == WeightPrecision::kInt8;
@@ -178,8 +215,10 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
     WEFT_ASSIGN_OR_RETURN(layer.input_norm, w.Bf16(p + ".input_layernorm.weight", {c.hidden_size}));
     WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
                           w.Bf16(p + ".post_attention_layernorm.weight", {c.hidden_size}));
-    WEFT_ASSIGN_OR_RETURN(layer.attention, LoadGqa(c, w, l, dw.inv_freq.as<float>(),
-                                                   rope.attention_scaling(), options.precision));
+    const auto load_attention = mla ? LoadMla : LoadGqa;
+    WEFT_ASSIGN_OR_RETURN(layer.attention,
+                          load_attention(c, w, l, dw.inv_freq.as<float>(), rope.attention_scaling(),
+                                         options.precision));
     WEFT_ASSIGN_OR_RETURN(layer.feed_forward, LoadFeedForward(c, w, l, options.precision));
     dw.layers.push_back(std::move(layer));
   }

@@ -2,9 +2,10 @@
 // checkpoint or dummy weights, checking the checkpoint exactly as the CPU
 // loader does and uploading every weight to the current GPU in bf16.
 //
-// Supported now: Llama (dense) and Qwen3-MoE (GQA attention, dense or
-// routed-MoE feed-forward) in bf16. DeepSeek-V3 (MLA) and INT8 weights on
-// the GPU are Unimplemented errors.
+// Supported: Llama (dense), Qwen3-MoE (GQA attention, dense or routed-MoE
+// feed-forward) and DeepSeek-V3 (MLA attention, sigmoid-routed experts with
+// shared experts), with bf16 or INT8 W8A8 projections. INT8 needs every
+// projection's sizes to suit the INT8 kernels (Unimplemented otherwise).
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_MODEL_LOADER_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_MODEL_LOADER_H_
 

@@ -532,12 +532,15 @@ TEST_P(CudaModelReferenceTest, SamplesOnTheGpuAsTheHostDoes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, CudaModelReferenceTest,
-                         ::testing::Values("tiny-llama", "tiny-qwen3-moe"));
+                         ::testing::Values("tiny-llama", "tiny-qwen3-moe", "tiny-deepseek-v3"));
 
 TEST(CudaModelTest, RejectsWhatItCannotRun) {
-  absl::StatusOr<std::unique_ptr<CausalLm>> mla =
-      LoadCudaModel(std::string(kModels) + "tiny-deepseek-v3");
-  EXPECT_EQ(mla.status().code(), absl::StatusCode::kUnimplemented) << mla.status();
+  // A DeepSeek-V3 config built without its MLA fields.
+  absl::StatusOr<checkpoint::ModelConfig> deepseek =
+      checkpoint::LoadModelConfig(std::string(kModels) + "tiny-deepseek-v3/config.json");
+  ASSERT_TRUE(deepseek.ok()) << deepseek.status();
+  deepseek->mla.reset();
+  EXPECT_EQ(BuildDummyCudaModel(*deepseek, 1).status().code(), absl::StatusCode::kInvalidArgument);
   // INT8 needs 16-byte weight rows: hidden 100 is refused with a reason.
   absl::StatusOr<checkpoint::ModelConfig> config =
       checkpoint::LoadModelConfig(std::string(kModels) + "tiny-llama/config.json");

@@ -20,23 +20,10 @@
 
 #include "common/engine/model/layers.h"
 #include "common/engine/model/linear_weight.h"
+#include "common/engine/model/model_shapes.h"
 #include "kernels/cpu/rope.h"
 
 namespace weft::engine {
-
-struct MlaShape {
-  int64_t hidden = 0;
-  int32_t num_heads = 0;
-  int32_t q_lora_rank = 0;  // 0: q_proj without compression
-  int32_t kv_lora_rank = 0;
-  int32_t qk_nope_head_dim = 0;
-  int32_t qk_rope_head_dim = 0;
-  int32_t v_head_dim = 0;
-  bool rope_interleave = true;
-  float rms_norm_eps = 1e-6f;
-  float softmax_scale = 1.0f;  // qk_head_dim^-0.5, times YaRN's mscale^2
-  bool expanded_prefill = false;
-};
 
 struct MlaWeights {
   LinearWeight q_a, q_b;         // with q_lora_rank

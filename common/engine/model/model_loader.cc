@@ -12,6 +12,7 @@
 #include "common/engine/model/feed_forward.h"
 #include "common/engine/model/gqa_attention.h"
 #include "common/engine/model/mla_attention.h"
+#include "common/engine/model/model_shapes.h"
 #include "common/engine/model/random_weights.h"
 #include "common/engine/model/rope_config.h"
 #include "common/engine/model/weight_source.h"
@@ -126,22 +127,7 @@ absl::StatusOr<std::unique_ptr<AttentionLayer>> LoadMla(const ModelConfig& c, co
   const WeightPrecision precision = options.precision;
   const checkpoint::MlaConfig& m = *c.mla;
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
-  MlaShape s;
-  s.hidden = c.hidden_size;
-  s.num_heads = static_cast<int32_t>(c.num_attention_heads);
-  s.q_lora_rank = static_cast<int32_t>(m.q_lora_rank.value_or(0));
-  s.kv_lora_rank = static_cast<int32_t>(m.kv_lora_rank);
-  s.qk_nope_head_dim = static_cast<int32_t>(m.qk_nope_head_dim);
-  s.qk_rope_head_dim = static_cast<int32_t>(m.qk_rope_head_dim);
-  s.v_head_dim = static_cast<int32_t>(m.v_head_dim);
-  s.rope_interleave = m.rope_interleave;
-  s.rms_norm_eps = static_cast<float>(c.rms_norm_eps);
-  double scale = 1.0 / std::sqrt(static_cast<double>(m.qk_head_dim()));
-  if (c.rope.type == checkpoint::RopeType::kYarn && c.rope.mscale_all_dim > 0.0) {
-    const double mscale = kernels::cpu::YarnMscale(c.rope.factor, c.rope.mscale_all_dim);
-    scale *= mscale * mscale;
-  }
-  s.softmax_scale = static_cast<float>(scale);
+  MlaShape s = MlaShapeFor(c);
   s.expanded_prefill = options.mla_expanded_prefill;
   const int64_t heads = c.num_attention_heads;
   MlaWeights mw;
@@ -185,19 +171,8 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c, co
   if (mla && !c.mla.has_value()) {
     return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
   }
-  KvLayout kv;
-  kv.num_layers = static_cast<int32_t>(c.num_hidden_layers);
-  if (mla) {
-    kv.num_kv_heads = 1;
-    kv.head_dim = static_cast<int32_t>(c.mla->kv_lora_rank + c.mla->qk_rope_head_dim);
-    kv.v_head_dim = static_cast<int32_t>(c.mla->kv_lora_rank);
-    kv.latent = true;
-  } else {
-    kv.num_kv_heads = static_cast<int32_t>(c.num_key_value_heads);
-    kv.head_dim = kv.v_head_dim = static_cast<int32_t>(c.head_dim);
-  }
-  const int32_t rotary_dim = static_cast<int32_t>(mla ? c.mla->qk_rope_head_dim : c.head_dim);
-  auto rope = std::make_unique<kernels::cpu::RopeTable>(RopeParamsFor(c, rotary_dim));
+  const KvLayout kv = KvLayoutFor(c, KvElement::kFloat32);
+  auto rope = std::make_unique<kernels::cpu::RopeTable>(RopeParamsFor(c, RotaryDimFor(c)));
 
   DecoderWeights dw;
   WEFT_ASSIGN_OR_RETURN(dw.embed,
