@@ -22,7 +22,8 @@ cublasStatus_t LaunchBatchedGemm(cublasHandle_t handle, const BatchedGemmParams&
   }
   const CublasLibrary* blas = Cublas();
   if (blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (const cublasStatus_t s = blas->set_stream(handle, stream); s != CUBLAS_STATUS_SUCCESS) {
+  if (const cublasStatus_t s = BindCublasStream(*blas, handle, stream);
+      s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
   // Column-major, row-major y [m, n] is y^T [n, m] (ld ldy) and x is x^T

@@ -34,7 +34,8 @@ struct BatchedGemmParams {
   int64_t batch = 0;
 };
 
-// Enqueues the batch on `stream` (the handle is bound to it for the call),
+// Enqueues the batch on `stream` (the handle is bound to it unless it is
+// already, as LaunchGemm),
 // float32 accumulation, bf16 output. m == 0 or batch == 0 is a no-op.
 // CUBLAS_STATUS_INVALID_VALUE for inconsistent sizes (negative m or batch,
 // n or k <= 0, a leading dimension below its row length, any size above

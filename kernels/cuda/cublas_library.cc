@@ -34,6 +34,7 @@ Opened Open() {
       Resolve(handle, "cublasCreate_v2", &l.create, &o.error) &&
       Resolve(handle, "cublasDestroy_v2", &l.destroy, &o.error) &&
       Resolve(handle, "cublasSetStream_v2", &l.set_stream, &o.error) &&
+      Resolve(handle, "cublasGetStream_v2", &l.get_stream, &o.error) &&
       Resolve(handle, "cublasSetWorkspace_v2", &l.set_workspace, &o.error) &&
       Resolve(handle, "cublasGemmEx", &l.gemm_ex, &o.error) &&
       Resolve(handle, "cublasGemmStridedBatchedEx", &l.gemm_strided_batched_ex, &o.error) &&
@@ -53,5 +54,14 @@ const Opened& Get() {
 const CublasLibrary* Cublas() { return Get().error.empty() ? &Get().library : nullptr; }
 
 const std::string& CublasOpenError() { return Get().error; }
+
+cublasStatus_t BindCublasStream(const CublasLibrary& blas, cublasHandle_t handle,
+                                cudaStream_t stream) {
+  cudaStream_t current = nullptr;
+  if (const cublasStatus_t s = blas.get_stream(handle, &current); s != CUBLAS_STATUS_SUCCESS) {
+    return s;
+  }
+  return current == stream ? CUBLAS_STATUS_SUCCESS : blas.set_stream(handle, stream);
+}
 
 }  // namespace weft::kernels::gpu

@@ -19,6 +19,7 @@ struct CublasLibrary {
   decltype(&cublasCreate) create = nullptr;
   decltype(&cublasDestroy) destroy = nullptr;
   decltype(&cublasSetStream) set_stream = nullptr;
+  decltype(&cublasGetStream) get_stream = nullptr;
   decltype(&cublasSetWorkspace) set_workspace = nullptr;
   // The C entry point (C++ sees a second, inline overload taking a
   // cudaDataType compute type).
@@ -42,6 +43,13 @@ struct CublasLibrary {
 // CublasOpenError() then says which and why.
 const CublasLibrary* Cublas();
 const std::string& CublasOpenError();
+
+// Binds `handle` to `stream` unless it is bound to it already.
+// cublasSetStream resets the handle's workspace to cuBLAS's default pool,
+// so a handle given its own workspace (cublasSetWorkspace, after binding
+// its stream) keeps it only if the stream is not set again on every call.
+cublasStatus_t BindCublasStream(const CublasLibrary& blas, cublasHandle_t handle,
+                                cudaStream_t stream);
 
 }  // namespace weft::kernels::gpu
 

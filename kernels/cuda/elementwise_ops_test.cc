@@ -1,10 +1,9 @@
 // GPU test (tag "gpu"): the CUDA element-wise operators (embedding, row
 // gather, RMSNorm, RoPE, SiLU-and-mul) against the CPU backend (kernels/cpu)
-// and the cuBLAS GEMM against a float64 loop, on fresh random inputs rounded
-// to bf16. Each run draws a new base seed (printed; WEFT_TEST_SEED=<n>
-// replays one). Shapes cover the vectorized paths (model dims 64 .. 7168)
-// and the scalar fallbacks (odd sizes, misaligned pointers), one token and
-// many.
+// and the cuBLAS GEMMs (dense and strided-batched) against float64 loops, on fresh random inputs
+// rounded to bf16. Each run draws a new base seed (printed; WEFT_TEST_SEED=<n> replays one). Shapes
+// cover the vectorized paths (model dims 64 .. 7168) and the scalar fallbacks (odd sizes,
+// misaligned pointers), one token and many.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime_api.h>
@@ -23,6 +22,7 @@
 #include "kernels/cpu/rms_norm.h"
 #include "kernels/cpu/rope.h"
 #include "kernels/cuda/activation.h"
+#include "kernels/cuda/batched_gemm.h"
 #include "kernels/cuda/cublas_library.h"
 #include "kernels/cuda/cuda_test_util.h"
 #include "kernels/cuda/embedding.h"
@@ -775,6 +775,123 @@ TEST_F(GemmTest, RejectsBadArguments) {
   bad.x = nullptr;
   bad.y = nullptr;
   EXPECT_EQ(LaunchGemm(handle_, bad, stream_), CUBLAS_STATUS_SUCCESS);
+}
+
+// ---------------------------------------------------------- batched GEMM
+
+struct BatchedShape {
+  int64_t m, n, k, batch;
+  bool w_rows_are_n;
+  int64_t x_pad = 0;  // extra elements after each batch's x row (interleaved operands)
+  int64_t y_pad = 0;  // likewise for y
+};
+
+// MLA's layout: x and y interleave the batch within a row ([m, batch,
+// k + x_pad]), w holds the batch's matrices one after another with a gap
+// (as W_UK / W_UV sit inside kv_b_proj). Against float64 over the same bf16
+// values; y's padding must stay untouched.
+void CheckBatchedGemm(cublasHandle_t handle, const BatchedShape& s, cudaStream_t stream) {
+  SCOPED_TRACE(::testing::Message() << "m " << s.m << " n " << s.n << " k " << s.k << " batch "
+                                    << s.batch << (s.w_rows_are_n ? " W [n,k]" : " W [k,n]"));
+  const int64_t x_row = s.k + s.x_pad, y_row = s.n + s.y_pad;
+  const int64_t w_matrix = s.n * s.k + 8;  // a gap between the batch's matrices
+  const uint32_t salt = static_cast<uint32_t>(s.m * 7 + s.n * 3 + s.k + s.batch);
+  const std::vector<float> x = RoundBf16(Random(s.m * s.batch * x_row, 2100 + salt));
+  const std::vector<float> w =
+      RoundBf16(Random(s.batch * w_matrix, 2200 + salt, 1.0f / std::sqrt(static_cast<float>(s.k))));
+  const std::vector<float> y0 = RoundBf16(Random(s.m * s.batch * y_row, 2300 + salt));
+  BatchedGemmParams p;
+  DeviceArray<__nv_bfloat16> d_x(ToBf16(x)), d_w(ToBf16(w)), d_y(ToBf16(y0));
+  p.x = d_x.get();
+  p.ldx = s.batch * x_row;
+  p.x_batch_stride = x_row;
+  p.w = d_w.get();
+  p.ldw = s.w_rows_are_n ? s.k : s.n;
+  p.w_batch_stride = w_matrix;
+  p.w_rows_are_n = s.w_rows_are_n;
+  p.y = d_y.get();
+  p.ldy = s.batch * y_row;
+  p.y_batch_stride = y_row;
+  p.m = s.m;
+  p.n = s.n;
+  p.k = s.k;
+  p.batch = s.batch;
+  ASSERT_CUBLAS_OK(LaunchBatchedGemm(handle, p, stream));
+  const std::vector<float> got = ToFloat(d_y.Download());
+  std::vector<float> out, want;
+  for (int64_t b = 0; b < s.batch; ++b) {
+    for (int64_t i = 0; i < s.m; ++i) {
+      for (int64_t j = 0; j < y_row; ++j) {
+        const int64_t at = i * s.batch * y_row + b * y_row + j;
+        if (j >= s.n) {
+          ASSERT_EQ(got[at], y0[at]) << "padding " << b << "," << i << "," << j;
+          continue;
+        }
+        double acc = 0.0;
+        for (int64_t q = 0; q < s.k; ++q) {
+          const double wv =
+              s.w_rows_are_n ? w[b * w_matrix + j * s.k + q] : w[b * w_matrix + q * s.n + j];
+          acc += double{x[i * s.batch * x_row + b * x_row + q]} * wv;
+        }
+        out.push_back(got[at]);
+        want.push_back(static_cast<float>(acc));
+      }
+    }
+  }
+  EXPECT_LT(RelativeError(out, want), 1e-2);
+}
+
+TEST_F(GemmTest, BatchedGemmBothWeightLayouts) {
+  for (bool rows_are_n : {true, false}) {
+    // DeepSeek-V3's absorption (k 128 -> n 512) and expansion (512 -> 128)
+    // over 16 heads, at decode and prompt sizes; odd sizes and padding.
+    CheckBatchedGemm(handle_, {1, 512, 128, 16, rows_are_n, 64, 64}, stream_);
+    CheckBatchedGemm(handle_, {37, 128, 512, 16, rows_are_n}, stream_);
+    CheckBatchedGemm(handle_, {5, 32, 32, 4, rows_are_n, 16, 16}, stream_);  // the tiny fixture
+    CheckBatchedGemm(handle_, {3, 9, 7, 3, rows_are_n, 1, 2}, stream_);
+  }
+}
+
+TEST_F(GemmTest, BatchedGemmRejectsBadArguments) {
+  DeviceArray<__nv_bfloat16> d_x(4 * 64 * 2), d_w(2 * 32 * 64), d_y(4 * 32 * 2);
+  BatchedGemmParams p;
+  p.x = d_x.get();
+  p.ldx = 128;
+  p.x_batch_stride = 64;
+  p.w = d_w.get();
+  p.ldw = 64;
+  p.w_batch_stride = 32 * 64;
+  p.y = d_y.get();
+  p.ldy = 64;
+  p.y_batch_stride = 32;
+  p.m = 4;
+  p.n = 32;
+  p.k = 64;
+  p.batch = 2;
+  ASSERT_CUBLAS_OK(LaunchBatchedGemm(handle_, p, stream_));
+  ExpectRejected(
+      p, [this](const BatchedGemmParams& q) { return LaunchBatchedGemm(handle_, q, stream_); },
+      {
+          [](BatchedGemmParams& b) { b.ldx = 63; },  // < k
+          [](BatchedGemmParams& b) { b.ldy = 31; },  // < n
+          [](BatchedGemmParams& b) { b.ldw = 63; },  // < k for W [n, k]
+          [](BatchedGemmParams& b) {                 // < n for W [k, n]
+            b.w_rows_are_n = false;
+            b.ldw = 31;
+          },
+          [](BatchedGemmParams& b) { b.batch = -1; },
+          [](BatchedGemmParams& b) { b.m = -1; },
+          [](BatchedGemmParams& b) { b.n = 0; },
+          [](BatchedGemmParams& b) { b.k = 0; },
+          [](BatchedGemmParams& b) { b.w_batch_stride = -1; },
+          [](BatchedGemmParams& b) { b.y = nullptr; },
+      },
+      CUBLAS_STATUS_INVALID_VALUE);
+  EXPECT_EQ(LaunchBatchedGemm(nullptr, p, stream_), CUBLAS_STATUS_INVALID_VALUE);
+  BatchedGemmParams none = p;
+  none.batch = 0;
+  none.x = nullptr;
+  EXPECT_EQ(LaunchBatchedGemm(handle_, none, stream_), CUBLAS_STATUS_SUCCESS);
 }
 
 }  // namespace

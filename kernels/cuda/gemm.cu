@@ -71,7 +71,8 @@ cublasStatus_t LaunchGemm(cublasHandle_t handle, const GemmParams& p, cudaStream
   }
   const CublasLibrary* blas = Cublas();
   if (blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (const cublasStatus_t s = blas->set_stream(handle, stream); s != CUBLAS_STATUS_SUCCESS) {
+  if (const cublasStatus_t s = BindCublasStream(*blas, handle, stream);
+      s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
   // cuBLAS is column-major. Row-major y [m, n] (rows ldy apart) is the

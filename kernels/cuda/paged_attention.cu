@@ -53,6 +53,14 @@ size_t WorkspaceBytes(int64_t tokens, int32_t num_heads, int32_t v_head_dim, con
 
 bool Aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// Latent rows the tuned kernel has an instantiation for, and those the
+// plain kernel takes (paged_attention_generic.cuh's limits).
+bool TunedLatent(int32_t d, int32_t dv) { return d == 576 && dv == 512; }
+bool PlainLatent(int32_t d, int32_t dv) {
+  return dv > 0 && dv < d && d % 8 == 0 && dv % 8 == 0 && d <= device::kGenericMaxHeadDim &&
+         dv <= device::kGenericMaxVHeadDim;
+}
+
 template <int kD, int kDv, bool kVInK>
 cudaError_t Launch(device::AttentionArgs a, int64_t tokens, int32_t num_kv_heads,
                    cudaStream_t stream) {
@@ -118,11 +126,10 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
   const bool v_in_k = cache.v == cache.k && cache.v_slot_stride == cache.k_slot_stride &&
                       cache.v_head_stride == cache.k_head_stride;
   const bool standard = d == dv && d % 32 == 0 && d >= 32 && d <= 256;
-  const bool latent = d == 576 && dv == 512 && v_in_k;
-  // Other latent rows (V a prefix of K) take the plain kernel.
-  const bool generic = !standard && !latent && v_in_k && dv < d && d % 8 == 0 && dv % 8 == 0 &&
-                       dv > 0 && d <= device::kGenericMaxHeadDim &&
-                       dv <= device::kGenericMaxVHeadDim;
+  const bool latent = TunedLatent(d, dv) && v_in_k;
+  // Other latent rows (one KV head, V a prefix of K) take the plain kernel.
+  const bool generic =
+      !standard && !latent && v_in_k && cache.num_kv_heads == 1 && PlainLatent(d, dv);
   if (!standard && !latent && !generic) return cudaErrorInvalidValue;
   if (p.tokens < 0 || cache.num_kv_heads <= 0 || p.num_heads <= 0 ||
       p.num_heads % cache.num_kv_heads != 0 || cache.block_size <= 0 ||
@@ -194,6 +201,10 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
   }
   if (latent) return Launch<576, 512, true>(a, t, h, stream);
   return LaunchHeadDim<32, 64, 96, 128, 160, 192, 224, 256>(d, a, t, h, stream);
+}
+
+bool SupportsLatentRows(int32_t head_dim, int32_t v_head_dim) {
+  return TunedLatent(head_dim, v_head_dim) || PlainLatent(head_dim, v_head_dim);
 }
 
 cudaError_t LaunchWriteKv(const PagedKvCacheView& cache, const WriteKvParams& p,

@@ -64,12 +64,17 @@ size_t PagedAttentionWorkspaceBytes(int64_t tokens, int32_t num_heads, int32_t v
 // output. Tokens with context_len 0 get zeros. Sizes: head_dim ==
 // v_head_dim, a multiple of 32 up to 256, or a latent cache (V the first
 // v_head_dim elements of the K rows: v == k with equal strides) with 576/512
-// (DeepSeek's MLA) on the tuned kernel; other latent rows (multiples of 8,
-// head_dim up to 1024, v_head_dim < head_dim and up to 512) on a plain,
+// (DeepSeek's MLA) on the tuned kernel; other latent caches (one KV head,
+// multiples of 8, head_dim up to 1024, v_head_dim < head_dim and up to 512)
+// on a plain,
 // untuned kernel (paged_attention_generic.cuh). Anything else is
 // cudaErrorInvalidValue, as is a workspace smaller than needed.
 cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAttentionParams& params,
                                  cudaStream_t stream);
+
+// Whether LaunchPagedAttention takes a latent cache (one KV head, V the
+// first v_head_dim elements of K rows of head_dim), on either kernel.
+bool SupportsLatentRows(int32_t head_dim, int32_t v_head_dim);
 
 struct WriteKvParams {
   const __nv_bfloat16* k_new =

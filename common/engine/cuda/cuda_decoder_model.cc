@@ -64,6 +64,9 @@ absl::StatusOr<std::unique_ptr<CudaDecoderModel>> CudaDecoderModel::Create(
   }
   WEFT_CUBLAS_RETURN_IF_ERROR(blas->create(&model->blas_), "cuBLAS handle");
   // A workspace of our own: cuBLAS must not allocate one inside a capture.
+  // Given after binding the stream (binding resets it), and kept: every
+  // GEMM of the model runs on this stream, so it is never bound again.
+  WEFT_CUBLAS_RETURN_IF_ERROR(blas->set_stream(model->blas_, model->stream_), "cuBLAS stream");
   WEFT_ASSIGN_OR_RETURN(model->blas_workspace_, DeviceBuffer::Allocate(kCublasWorkspaceBytes));
   WEFT_CUBLAS_RETURN_IF_ERROR(blas->set_workspace(model->blas_, model->blas_workspace_.data(),
                                                   model->blas_workspace_.bytes()),

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "common/engine/cuda/cuda_attention_step.h"
 #include "common/engine/cuda/cuda_linear.h"
 #include "common/engine/cuda/cuda_status.h"
 #include "common/status/status_macros.h"
@@ -17,9 +18,7 @@ size_t CudaGqaAttention::ScratchBytes(const StepShape& s) const {
   return ScratchArena::Bytes(s.tokens * QkvWidth(), sizeof(__nv_bfloat16)) +
          ScratchArena::Bytes(s.tokens * attn_width, sizeof(__nv_bfloat16)) +
          QuantizeScratchBytes(s.tokens, attn_width, w_.o.int8()) +
-         ScratchArena::Bytes(static_cast<int64_t>(k::PagedAttentionWorkspaceBytes(
-                                 s.tokens, shape_.num_heads, shape_.head_dim, s.max_context_len)),
-                             1);
+         StepAttentionScratchBytes(s, shape_.num_heads, shape_.head_dim);
 }
 
 absl::Status CudaGqaAttention::Forward(const CudaStep& step, const CudaActivations& h,
@@ -31,9 +30,6 @@ absl::Status CudaGqaAttention::Forward(const CudaStep& step, const CudaActivatio
   const size_t mark = step.scratch->Mark();
   auto* qkv = step.scratch->Take<__nv_bfloat16>(t * width);
   auto* attn = step.scratch->Take<__nv_bfloat16>(t * attn_width);
-  const size_t workspace_bytes =
-      k::PagedAttentionWorkspaceBytes(t, shape_.num_heads, d, step.shape.max_context_len);
-  void* workspace = step.scratch->Take<char>(static_cast<int64_t>(workspace_bytes));
 
   LinearOutput qkv_out;
   qkv_out.bf16 = qkv;
@@ -76,21 +72,13 @@ absl::Status CudaGqaAttention::Forward(const CudaStep& step, const CudaActivatio
   write.tokens = t;
   WEFT_CUDA_RETURN_IF_ERROR(k::LaunchWriteKv(kv, write, step.stream), "KV write");
 
-  k::PagedAttentionParams ap;
-  ap.q = qkv;
-  ap.q_token_stride = width;
-  ap.out = attn;
-  ap.tokens = t;
-  ap.num_heads = shape_.num_heads;
-  ap.scale = 1.0f / std::sqrt(static_cast<float>(d));
-  ap.sequence_of_token = step.sequence_of_token;
-  ap.context_len = step.context_len;
-  ap.block_tables = step.block_tables;
-  ap.max_blocks_per_sequence = step.max_blocks_per_sequence;
-  ap.max_context_len = step.shape.max_context_len;
-  ap.workspace = workspace;
-  ap.workspace_bytes = workspace_bytes;
-  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchPagedAttention(kv, ap, step.stream), "paged attention");
+  AttentionQueries queries;
+  queries.q = qkv;
+  queries.token_stride = width;
+  queries.num_heads = shape_.num_heads;
+  queries.v_head_dim = d;
+  queries.scale = 1.0f / std::sqrt(static_cast<float>(d));
+  WEFT_RETURN_IF_ERROR(StepAttention(step, kv, queries, attn, "paged attention"));
 
   WEFT_ASSIGN_OR_RETURN(const CudaActivations o_in,
                         QuantizeRows(step, attn, t, attn_width, w_.o.int8()));

@@ -1,5 +1,6 @@
 #include "common/engine/cuda/cuda_mla_attention.h"
 
+#include "common/engine/cuda/cuda_attention_step.h"
 #include "common/engine/cuda/cuda_linear.h"
 #include "common/engine/cuda/cuda_status.h"
 #include "common/status/status_macros.h"
@@ -24,9 +25,7 @@ size_t CudaMlaAttention::ScratchBytes(const StepShape& st) const {
                  ScratchArena::Bytes(t * heads * s_.kv_lora_rank, kBf16) +   // latent outputs
                  ScratchArena::Bytes(t * heads * s_.v_head_dim, kBf16) +     // attention outputs
                  QuantizeScratchBytes(t, heads * s_.v_head_dim, w_.o.int8()) +
-                 ScratchArena::Bytes(static_cast<int64_t>(k::PagedAttentionWorkspaceBytes(
-                                         t, s_.num_heads, s_.kv_lora_rank, st.max_context_len)),
-                                     1);
+                 StepAttentionScratchBytes(st, s_.num_heads, s_.kv_lora_rank);
   if (s_.q_lora_rank > 0) {
     bytes += ScratchArena::Bytes(t * s_.q_lora_rank, kBf16) +
              QuantizeScratchBytes(t, s_.q_lora_rank, w_.q_b.int8());
@@ -150,24 +149,13 @@ absl::Status CudaMlaAttention::Forward(const CudaStep& step, const CudaActivatio
 
   // MQA over the latent rows: [t, heads, lora].
   auto* latent_attn = step.scratch->Take<__nv_bfloat16>(t * heads * lora);
-  const size_t workspace_bytes = k::PagedAttentionWorkspaceBytes(
-      t, s_.num_heads, static_cast<int32_t>(lora), step.shape.max_context_len);
-  void* workspace = step.scratch->Take<char>(static_cast<int64_t>(workspace_bytes));
-  k::PagedAttentionParams ap;
-  ap.q = q_abs;
-  ap.q_token_stride = heads * row;
-  ap.out = latent_attn;
-  ap.tokens = t;
-  ap.num_heads = s_.num_heads;
-  ap.scale = s_.softmax_scale;
-  ap.sequence_of_token = step.sequence_of_token;
-  ap.context_len = step.context_len;
-  ap.block_tables = step.block_tables;
-  ap.max_blocks_per_sequence = step.max_blocks_per_sequence;
-  ap.max_context_len = step.shape.max_context_len;
-  ap.workspace = workspace;
-  ap.workspace_bytes = workspace_bytes;
-  WEFT_CUDA_RETURN_IF_ERROR(k::LaunchPagedAttention(kv, ap, step.stream), "latent attention");
+  AttentionQueries queries;
+  queries.q = q_abs;
+  queries.token_stride = heads * row;
+  queries.num_heads = s_.num_heads;
+  queries.v_head_dim = s_.kv_lora_rank;
+  queries.scale = s_.softmax_scale;
+  WEFT_RETURN_IF_ERROR(StepAttention(step, kv, queries, latent_attn, "latent attention"));
 
   // Expanded per head: attn[h] = latent_attn[h] W_UV[h]^T, [t, heads, v].
   auto* attn = step.scratch->Take<__nv_bfloat16>(t * heads * vd);

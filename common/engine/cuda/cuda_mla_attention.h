@@ -15,6 +15,8 @@
 #ifndef WEFT_COMMON_ENGINE_CUDA_CUDA_MLA_ATTENTION_H_
 #define WEFT_COMMON_ENGINE_CUDA_CUDA_MLA_ATTENTION_H_
 
+#include <utility>
+
 #include "common/engine/cuda/cuda_layers.h"
 #include "common/engine/cuda/device_buffer.h"
 #include "common/engine/cuda/device_linear_weight.h"

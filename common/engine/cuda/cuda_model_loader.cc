@@ -16,6 +16,7 @@
 #include "common/engine/model/rope_config.h"
 #include "common/status/status_macros.h"
 #include "kernels/cpu/rope.h"
+#include "kernels/cuda/paged_attention.h"
 
 namespace weft::engine::gpu {
 namespace {
@@ -153,6 +154,11 @@ absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadMla(const ModelConfig& c
                                                             WeightPrecision precision) {
   const std::string p = absl::StrCat("model.layers.", layer, ".self_attn");
   const MlaShape s = MlaShapeFor(c);
+  if (!kernels::gpu::SupportsLatentRows(s.latent_row(), s.kv_lora_rank)) {
+    return absl::UnimplementedError(absl::StrCat(
+        "MLA latent rows of ", s.kv_lora_rank, " + ", s.qk_rope_head_dim,
+        " are not supported by the CUDA attention kernels (see kernels/cuda/paged_attention.h)"));
+  }
   const int64_t heads = s.num_heads, hidden = c.hidden_size;
   const int64_t q_width = heads * s.qk_head_dim();
   CudaMlaWeights m;
@@ -189,10 +195,10 @@ absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadMla(const ModelConfig& c
 absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
                                                         const DeviceWeightSource& w,
                                                         const ModelOptions& options) {
-  const bool mla = c.architecture == Architecture::kDeepseekV3;
-  if (mla && !UsesMla(c)) {
+  if (c.architecture == Architecture::kDeepseekV3 && !UsesMla(c)) {
     return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
   }
+  const bool mla = UsesMla(c);
   int device_count = 0;
   if (cudaGetDeviceCount(&device_count) != cudaSuccess || device_count == 0) {
     return absl::FailedPreconditionError("the CUDA backend needs an NVIDIA GPU; none was found");

@@ -539,6 +539,10 @@ TEST(CudaModelTest, RejectsWhatItCannotRun) {
   absl::StatusOr<checkpoint::ModelConfig> deepseek =
       checkpoint::LoadModelConfig(std::string(kModels) + "tiny-deepseek-v3/config.json");
   ASSERT_TRUE(deepseek.ok()) << deepseek.status();
+  // Latent rows the attention kernels do not take: refused at load.
+  checkpoint::ModelConfig odd_latent = *deepseek;
+  odd_latent.mla->kv_lora_rank = 36;
+  EXPECT_EQ(BuildDummyCudaModel(odd_latent, 1).status().code(), absl::StatusCode::kUnimplemented);
   deepseek->mla.reset();
   EXPECT_EQ(BuildDummyCudaModel(*deepseek, 1).status().code(), absl::StatusCode::kInvalidArgument);
   // INT8 needs 16-byte weight rows: hidden 100 is refused with a reason.

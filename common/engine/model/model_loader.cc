@@ -167,10 +167,10 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c, const WeightSource& w,
                                                         const ModelOptions& options) {
-  const bool mla = c.architecture == Architecture::kDeepseekV3;
-  if (mla && !c.mla.has_value()) {
+  if (c.architecture == Architecture::kDeepseekV3 && !UsesMla(c)) {
     return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
   }
+  const bool mla = UsesMla(c);
   const KvLayout kv = KvLayoutFor(c, KvElement::kFloat32);
   auto rope = std::make_unique<kernels::cpu::RopeTable>(RopeParamsFor(c, RotaryDimFor(c)));
 

@@ -24,7 +24,8 @@ struct ModelOptions {
   // (used per head in the absorbed form) stay float32.
   WeightPrecision precision = WeightPrecision::kFloat32;
   // MLA (DeepSeek-V3): prompt chunks in the expanded (non-absorbed) form;
-  // decode stays absorbed. See mla_attention.h.
+  // decode stays absorbed. See mla_attention.h. CPU backend only: the CUDA
+  // backend runs every token absorbed (cuda_mla_attention.h).
   bool mla_expanded_prefill = false;
   // CUDA backend: decode steps of up to this many tokens run as captured
   // CUDA graphs (0: none). The CPU backend ignores it.
