@@ -20,10 +20,8 @@ cublasStatus_t LaunchBatchedGemm(cublasHandle_t handle, const BatchedGemmParams&
   if (handle == nullptr || p.x == nullptr || p.w == nullptr || p.y == nullptr) {
     return CUBLAS_STATUS_INVALID_VALUE;
   }
-  const CublasLibrary* blas = Cublas();
-  if (blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (const cublasStatus_t s = BindCublasStream(*blas, handle, stream);
-      s != CUBLAS_STATUS_SUCCESS) {
+  const CublasLibrary* blas = nullptr;
+  if (const cublasStatus_t s = CublasOnStream(handle, stream, &blas); s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
   // Column-major, row-major y [m, n] is y^T [n, m] (ld ldy) and x is x^T

@@ -55,13 +55,15 @@ const CublasLibrary* Cublas() { return Get().error.empty() ? &Get().library : nu
 
 const std::string& CublasOpenError() { return Get().error; }
 
-cublasStatus_t BindCublasStream(const CublasLibrary& blas, cublasHandle_t handle,
-                                cudaStream_t stream) {
+cublasStatus_t CublasOnStream(cublasHandle_t handle, cudaStream_t stream,
+                              const CublasLibrary** blas) {
+  *blas = Cublas();
+  if (*blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
   cudaStream_t current = nullptr;
-  if (const cublasStatus_t s = blas.get_stream(handle, &current); s != CUBLAS_STATUS_SUCCESS) {
+  if (const cublasStatus_t s = (*blas)->get_stream(handle, &current); s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
-  return current == stream ? CUBLAS_STATUS_SUCCESS : blas.set_stream(handle, stream);
+  return current == stream ? CUBLAS_STATUS_SUCCESS : (*blas)->set_stream(handle, stream);
 }
 
 }  // namespace weft::kernels::gpu

@@ -44,12 +44,14 @@ struct CublasLibrary {
 const CublasLibrary* Cublas();
 const std::string& CublasOpenError();
 
-// Binds `handle` to `stream` unless it is bound to it already.
+// The library, for a call on `handle` enqueued on `stream`: *blas is set
+// and `handle` bound to `stream` unless it is bound to it already.
 // cublasSetStream resets the handle's workspace to cuBLAS's default pool,
 // so a handle given its own workspace (cublasSetWorkspace, after binding
 // its stream) keeps it only if the stream is not set again on every call.
-cublasStatus_t BindCublasStream(const CublasLibrary& blas, cublasHandle_t handle,
-                                cudaStream_t stream);
+// CUBLAS_STATUS_NOT_INITIALIZED if cuBLAS cannot be opened.
+cublasStatus_t CublasOnStream(cublasHandle_t handle, cudaStream_t stream,
+                              const CublasLibrary** blas);
 
 }  // namespace weft::kernels::gpu
 

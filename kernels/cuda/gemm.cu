@@ -69,10 +69,8 @@ cublasStatus_t LaunchGemm(cublasHandle_t handle, const GemmParams& p, cudaStream
   if (handle == nullptr || p.x == nullptr || p.w == nullptr || p.y == nullptr) {
     return CUBLAS_STATUS_INVALID_VALUE;
   }
-  const CublasLibrary* blas = Cublas();
-  if (blas == nullptr) return CUBLAS_STATUS_NOT_INITIALIZED;
-  if (const cublasStatus_t s = BindCublasStream(*blas, handle, stream);
-      s != CUBLAS_STATUS_SUCCESS) {
+  const CublasLibrary* blas = nullptr;
+  if (const cublasStatus_t s = CublasOnStream(handle, stream, &blas); s != CUBLAS_STATUS_SUCCESS) {
     return s;
   }
   // cuBLAS is column-major. Row-major y [m, n] (rows ldy apart) is the

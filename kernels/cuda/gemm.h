@@ -31,7 +31,7 @@ struct GemmParams {
 };
 
 // Enqueues the GEMM on `stream` (the handle is bound to it unless it is
-// already: BindCublasStream keeps a workspace given to a bound handle).
+// already: CublasOnStream keeps a workspace given to a bound handle).
 // m == 0 is a no-op. Returns CUBLAS_STATUS_INVALID_VALUE for inconsistent
 // sizes (m < 0, n or k <= 0, ldx < k, ldy < n, any of them above INT_MAX,
 // beta != 0 with a bf16 output) or null pointers; a failed bias launch is

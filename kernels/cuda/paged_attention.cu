@@ -152,7 +152,8 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
   device::AttentionArgs a;
   a.group = p.num_heads / cache.num_kv_heads;
   a.head_chunks = (a.group + device::kHeadsPerBlock - 1) / device::kHeadsPerBlock;
-  const Split split = ChooseSplit(p.tokens, p.num_heads, p.max_context_len);
+  // The plain kernel runs unsplit: it needs no workspace.
+  const Split split = generic ? Split{} : ChooseSplit(p.tokens, p.num_heads, p.max_context_len);
   if (p.tokens * a.head_chunks * cache.num_kv_heads > std::numeric_limits<int32_t>::max() ||
       split.partitions > 65535) {
     return cudaErrorInvalidValue;
@@ -193,7 +194,6 @@ cudaError_t LaunchPagedAttention(const PagedKvCacheView& cache, const PagedAtten
   const int32_t h = cache.num_kv_heads;
   if (generic) {
     if (t * p.num_heads > std::numeric_limits<int32_t>::max()) return cudaErrorInvalidValue;
-    a.partitions = 1;
     WEFT_RETURN_IF_LAUNCH_FAILED(
         LaunchKernel(device::GenericPagedAttentionKernel, static_cast<unsigned>(t * p.num_heads),
                      device::kGenericWarps * device::kWarpSize, 0, stream, a, d, dv));

@@ -195,10 +195,8 @@ absl::StatusOr<std::unique_ptr<CudaAttentionLayer>> LoadMla(const ModelConfig& c
 absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
                                                         const DeviceWeightSource& w,
                                                         const ModelOptions& options) {
-  if (c.architecture == Architecture::kDeepseekV3 && !UsesMla(c)) {
-    return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
-  }
-  const bool mla = UsesMla(c);
+  WEFT_RETURN_IF_ERROR(CheckMlaFields(c));
+  const auto load_attention = UsesMla(c) ? LoadMla : LoadGqa;
   int device_count = 0;
   if (cudaGetDeviceCount(&device_count) != cudaSuccess || device_count == 0) {
     return absl::FailedPreconditionError("the CUDA backend needs an NVIDIA GPU; none was found");
@@ -221,7 +219,6 @@ absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c,
     WEFT_ASSIGN_OR_RETURN(layer.input_norm, w.Bf16(p + ".input_layernorm.weight", {c.hidden_size}));
     WEFT_ASSIGN_OR_RETURN(layer.post_attn_norm,
                           w.Bf16(p + ".post_attention_layernorm.weight", {c.hidden_size}));
-    const auto load_attention = mla ? LoadMla : LoadGqa;
     WEFT_ASSIGN_OR_RETURN(layer.attention,
                           load_attention(c, w, l, dw.inv_freq.as<float>(), rope.attention_scaling(),
                                          options.precision));

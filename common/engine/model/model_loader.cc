@@ -167,9 +167,7 @@ namespace {
 
 absl::StatusOr<std::unique_ptr<CausalLm>> AssembleModel(const ModelConfig& c, const WeightSource& w,
                                                         const ModelOptions& options) {
-  if (c.architecture == Architecture::kDeepseekV3 && !UsesMla(c)) {
-    return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
-  }
+  WEFT_RETURN_IF_ERROR(CheckMlaFields(c));
   const bool mla = UsesMla(c);
   const KvLayout kv = KvLayoutFor(c, KvElement::kFloat32);
   auto rope = std::make_unique<kernels::cpu::RopeTable>(RopeParamsFor(c, RotaryDimFor(c)));

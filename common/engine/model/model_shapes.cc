@@ -8,6 +8,13 @@ namespace weft::engine {
 
 bool UsesMla(const checkpoint::ModelConfig& c) { return c.mla.has_value(); }
 
+absl::Status CheckMlaFields(const checkpoint::ModelConfig& c) {
+  if (c.architecture == checkpoint::Architecture::kDeepseekV3 && !UsesMla(c)) {
+    return absl::InvalidArgumentError("DeepseekV3ForCausalLM config without MLA fields");
+  }
+  return absl::OkStatus();
+}
+
 MlaShape MlaShapeFor(const checkpoint::ModelConfig& c) {
   const checkpoint::MlaConfig& m = *c.mla;
   MlaShape s;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "common/checkpoint/model_config.h"
 #include "common/engine/model/kv_memory.h"
 
@@ -33,6 +34,10 @@ struct MlaShape {
 
 // Whether the architecture's attention is MLA (its config has the fields).
 bool UsesMla(const checkpoint::ModelConfig& config);
+
+// InvalidArgument for a config whose architecture needs MLA fields it lacks
+// (a DeepSeek-V3 config built by hand); what every loader checks first.
+absl::Status CheckMlaFields(const checkpoint::ModelConfig& config);
 
 // The MLA shape of `config`, which must have MLA fields (UsesMla).
 // expanded_prefill is left false: it is a run-time choice.

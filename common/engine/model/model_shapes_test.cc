@@ -57,6 +57,14 @@ TEST(ModelShapesTest, MlaCachesHoldOneLatentRow) {
   EXPECT_FLOAT_EQ(s.softmax_scale, 1.0f / std::sqrt(48.0f));
 }
 
+TEST(ModelShapesTest, DeepSeekWithoutMlaFieldsIsRefused) {
+  EXPECT_TRUE(CheckMlaFields(Load("tiny-llama")).ok());
+  checkpoint::ModelConfig c = Load("tiny-deepseek-v3");
+  EXPECT_TRUE(CheckMlaFields(c).ok());
+  c.mla.reset();
+  EXPECT_EQ(CheckMlaFields(c).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ModelShapesTest, YarnScalesTheSoftmax) {
   checkpoint::ModelConfig c = Load("tiny-deepseek-v3");
   c.mla->q_lora_rank.reset();
